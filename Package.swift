@@ -1,0 +1,101 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "mqtt-proxy",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mqtt-proxy", targets: ["mqtt-proxy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        // Pure wire format of the MQTT packets the proxy looks at (CONNECT, CONNACK, DISCONNECT).
+        .target(
+            name: "MQTTCodec",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Pure balancing algorithms: APISIX-compatible consistent hashing, smooth WRR, least connections.
+        .target(name: "LoadBalancing"),
+        // Stream routes, upstreams, ssl objects, config.yaml: decoding and validation.
+        .target(
+            name: "ProxyModel",
+            dependencies: [
+                "Yams",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
+        // The store of routes/upstreams/ssls: APISIX standalone file, atomic writes, change notifications.
+        .target(
+            name: "RouteStore",
+            dependencies: [
+                "ProxyModel",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Listeners, route matching, preread, upstream connect with retries, relay, live registry.
+        .target(
+            name: "ProxyEngine",
+            dependencies: [
+                "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "mqtt-proxy",
+            dependencies: [
+                "ProxyEngine", "ProxyModel", "RouteStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // libFuzzer entry point for the CONNECT decoder; see scripts/fuzz-connect.sh.
+        .executableTarget(
+            name: "ConnectFuzzer",
+            dependencies: ["MQTTCodec", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+
+        .testTarget(
+            name: "MQTTCodecTests",
+            dependencies: ["MQTTCodec"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "LoadBalancingTests",
+            dependencies: ["LoadBalancing"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "ProxyModelTests", dependencies: ["ProxyModel"]),
+        .testTarget(name: "RouteStoreTests", dependencies: ["RouteStore", "ProxyModel"]),
+        .testTarget(
+            name: "ProxyEngineTests",
+            dependencies: [
+                "ProxyEngine", "MQTTCodec", "ProxyModel", "RouteStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "ProxyEngine", "LoadBalancing", "ProxyModel", "RouteStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ]
+)

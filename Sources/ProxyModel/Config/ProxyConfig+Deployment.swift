@@ -1,0 +1,142 @@
+extension ProxyConfig {
+    static func loadDeployment(_ value: JSONValue, into config: inout ProxyConfig,
+                               fail: (String, String) -> SourceError, warn: (String, String) -> Void)
+        throws(SourceError)
+    {
+        for (key, v) in try object(value, "deployment", fail) {
+            let path = "deployment.\(key)"
+            switch key {
+            case "admin": try loadAdmin(v, into: &config.admin, fail: fail, warn: warn)
+            case "etcd":
+                var etcd = EtcdConfig()
+                for (k, item) in try object(v, path, fail) {
+                    switch k {
+                    case "host":
+                        guard case .array(let hosts) = item, hosts.allSatisfy({ $0.stringValue != nil }) else {
+                            throw fail("\(path).host", "etcd.host must be a list of URLs")
+                        }
+                        etcd.hosts = hosts.compactMap(\.stringValue)
+                    case "prefix":
+                        guard let s = item.stringValue, s.hasPrefix("/") else {
+                            throw fail("\(path).prefix", "etcd.prefix must be a path starting with /")
+                        }
+                        etcd.prefix = s
+                    case "timeout":
+                        guard let t = item.doubleValue, t > 0 else { throw fail("\(path).timeout", "etcd.timeout must be > 0") }
+                        etcd.timeout = t
+                    default:
+                        warn("\(path).\(k)", "etcd.\(k) is not used; ignored")
+                    }
+                }
+                config.etcd = etcd
+            case "role", "role_traditional", "role_data_plane", "config_provider":
+                continue
+            default:
+                warn(path, "deployment.\(key) does not apply to mqtt-proxy; ignored")
+            }
+        }
+    }
+
+    static func loadAdmin(_ value: JSONValue, into admin: inout AdminConfig,
+                          fail: (String, String) -> SourceError, warn: (String, String) -> Void)
+        throws(SourceError)
+    {
+        let base = "deployment.admin"
+        for (key, v) in try object(value, base, fail) {
+            let path = "\(base).\(key)"
+            switch key {
+            case "admin_key":
+                guard case .array(let entries) = v else { throw fail(path, "admin_key must be a list") }
+                admin.keys = []
+                for (i, entry) in entries.enumerated() {
+                    let p = "\(path)[\(i)]"
+                    guard case .object(let e) = entry else { throw fail(p, "an admin key is {name, key, role}") }
+                    guard let key = e["key"]?.stringValue, !key.isEmpty else { throw fail(p, "admin key needs a key") }
+                    let roleText = e["role"]?.stringValue ?? "admin"
+                    guard let role = AdminKey.Role(rawValue: roleText) else {
+                        throw fail("\(p).role", "invalid role \(roleText) (admin or viewer)")
+                    }
+                    admin.keys.append(AdminKey(name: e["name"]?.stringValue ?? "key\(i)", key: key, role: role))
+                }
+            case "admin_key_required":
+                guard case .bool(let b) = v else { throw fail(path, "admin_key_required must be true or false") }
+                admin.keyRequired = b
+            case "admin_listen":
+                for (k, item) in try object(v, path, fail) {
+                    switch k {
+                    case "ip":
+                        guard let ip = item.stringValue, IPAddressBytes(ip) != nil else {
+                            throw fail("\(path).ip", "admin_listen.ip must be an IP address")
+                        }
+                        admin.listenHost = ip
+                    case "port":
+                        guard let port = item.intValue, (1...65535).contains(port) else {
+                            throw fail("\(path).port", "admin_listen.port must be 1…65535")
+                        }
+                        admin.listenPort = port
+                    default:
+                        throw fail("\(path).\(k)", "unknown admin_listen key \(k) (expected ip, port)")
+                    }
+                }
+            case "allow_admin":
+                guard case .array(let items) = v else { throw fail(path, "allow_admin must be a list of CIDRs") }
+                admin.allowAdmin = []
+                for (i, item) in items.enumerated() {
+                    guard let s = item.stringValue, let c = CIDR(s) else {
+                        throw fail("\(path)[\(i)]", "invalid CIDR in allow_admin: \(item.stringValue ?? item.jsonText)")
+                    }
+                    admin.allowAdmin.append(c)
+                }
+            default:
+                warn(path, "deployment.admin.\(key) does not apply to mqtt-proxy; ignored")
+            }
+        }
+    }
+
+    static func loadEngine(_ value: JSONValue, into config: inout ProxyConfig,
+                           fail: (String, String) -> SourceError, warn: (String, String) -> Void)
+        throws(SourceError)
+    {
+        var e = config.engine
+        for (key, v) in try object(value, "mqtt_proxy", fail) {
+            let path = "mqtt_proxy.\(key)"
+            func seconds() throws(SourceError) -> Double {
+                guard let d = v.doubleValue, d > 0 else { throw fail(path, "\(key) must be a number of seconds > 0") }
+                return d
+            }
+            switch key {
+            case "store":
+                guard let s = v.stringValue, !s.isEmpty else { throw fail(path, "store must be a file path") }
+                config.storePath = s
+            case "preread_max_bytes":
+                guard let n = v.intValue, (16...16 * 1024 * 1024).contains(n) else {
+                    throw fail(path, "preread_max_bytes must be an integer 16…16777216")
+                }
+                e.prereadMaxBytes = n
+            case "preread_timeout": e.prereadTimeout = try seconds()
+            case "connect_timeout": e.connectTimeout = try seconds()
+            case "idle_timeout": e.idleTimeout = try seconds()
+            case "drain_timeout": e.drainTimeout = try seconds()
+            case "dns_refresh": e.dnsRefresh = try seconds()
+            case "store_watch_interval": e.storeWatchInterval = try seconds()
+            case "event_buffer":
+                guard let n = v.intValue, (10...1_000_000).contains(n) else {
+                    throw fail(path, "event_buffer must be an integer 10…1000000")
+                }
+                e.eventBufferSize = n
+            case "log_level":
+                let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+                guard let s = v.stringValue, levels.contains(s) else {
+                    throw fail(path, "log_level must be one of " + levels.joined(separator: ", "))
+                }
+                e.logLevel = s
+            case "log_file":
+                guard let s = v.stringValue, !s.isEmpty else { throw fail(path, "log_file must be a file path") }
+                e.logFile = s
+            default:
+                throw fail(path, "unknown setting mqtt_proxy.\(key)")
+            }
+        }
+        config.engine = e
+    }
+}

@@ -1,0 +1,138 @@
+/// The result of reading a config file: the config, plus warnings about keys that were ignored.
+public struct LoadedConfig: Sendable {
+    public var config: ProxyConfig
+    public var warnings: [SourceError]
+}
+
+extension ProxyConfig {
+    /// Top-level and `apisix.` keys from APISIX's layout that do not apply here: ignored with a warning.
+    static let ignoredSections: Set<String> = ["nginx_config", "plugins", "stream_plugins", "plugin_attr",
+                                               "discovery", "graphql", "wasm", "xrpc", "ext-plugin"]
+
+    /// Parses `config.yaml`; a problem stops with the file, line and reason.
+    public static func load(text: String, file: String) throws(SourceError) -> LoadedConfig {
+        let doc = try YAMLDocument(text: text, file: file)
+        var warnings: [SourceError] = []
+        var config = ProxyConfig()
+        func fail(_ path: String, _ message: String) -> SourceError {
+            SourceError(file: file, position: doc.position(of: path), message: message)
+        }
+        func warn(_ path: String, _ message: String) {
+            warnings.append(SourceError(file: file, position: doc.position(of: path), message: message))
+        }
+        guard case .object(let top) = doc.root else {
+            if doc.root == .null { return LoadedConfig(config: config, warnings: warnings) }
+            throw fail("", "expected a mapping at the top of the file")
+        }
+        for (key, value) in top {
+            switch key {
+            case "apisix": try loadApisix(value, into: &config, fail: fail, warn: warn)
+            case "deployment": try loadDeployment(value, into: &config, fail: fail, warn: warn)
+            case "mqtt_proxy": try loadEngine(value, into: &config, fail: fail, warn: warn)
+            default:
+                warn(key, ignoredSections.contains(key) ? "\(key) does not apply to mqtt-proxy; ignored"
+                                                         : "unknown key \(key); ignored")
+            }
+        }
+        return LoadedConfig(config: config, warnings: warnings)
+    }
+
+    static func object(_ value: JSONValue, _ path: String, _ fail: (String, String) -> SourceError)
+        throws(SourceError) -> [(String, JSONValue)]
+    {
+        guard case .object(let dict) = value else { throw fail(path, "\(path) must be a mapping") }
+        return dict.map { ($0.key, $0.value) }
+    }
+
+    private static func loadApisix(_ value: JSONValue, into config: inout ProxyConfig,
+                                   fail: (String, String) -> SourceError, warn: (String, String) -> Void)
+        throws(SourceError)
+    {
+        for (key, v) in try object(value, "apisix", fail) {
+            let path = "apisix.\(key)"
+            switch key {
+            case "proxy_mode":
+                guard let s = v.stringValue, let mode = ProxyMode(rawValue: s) else {
+                    throw fail(path, "invalid proxy_mode: expected http, stream or http&stream")
+                }
+                config.proxyMode = mode
+            case "stream_proxy":
+                try loadStreamProxy(v, into: &config, fail: fail, warn: warn)
+            case "enable_admin":
+                if v == .bool(false) { warn(path, "enable_admin: false is not supported; the admin API stays on") }
+            default:
+                warn(path, "apisix.\(key) does not apply to mqtt-proxy; ignored")
+            }
+        }
+    }
+
+    private static func loadStreamProxy(_ value: JSONValue, into config: inout ProxyConfig,
+                                        fail: (String, String) -> SourceError, warn: (String, String) -> Void)
+        throws(SourceError)
+    {
+        for (key, v) in try object(value, "apisix.stream_proxy", fail) {
+            let path = "apisix.stream_proxy.\(key)"
+            switch key {
+            case "tcp":
+                guard case .array(let entries) = v else { throw fail(path, "stream_proxy.tcp must be a list") }
+                for (i, entry) in entries.enumerated() {
+                    config.listeners.append(try listener(entry, path: "\(path)[\(i)]", fail: fail))
+                }
+            case "only":
+                if v == .bool(true) { config.proxyMode = .stream }
+            case "udp":
+                warn(path, "UDP stream proxying is not supported; stream_proxy.udp ignored")
+            default:
+                warn(path, "stream_proxy.\(key) does not apply to mqtt-proxy; ignored")
+            }
+        }
+        let seen = Set(config.listeners.map { "\($0.host)|\($0.port)" })
+        if seen.count != config.listeners.count {
+            throw fail("apisix.stream_proxy.tcp", "the same address is listed twice")
+        }
+    }
+
+    private static func listener(_ entry: JSONValue, path: String, fail: (String, String) -> SourceError)
+        throws(SourceError) -> StreamListener
+    {
+        switch entry {
+        case .int, .string:
+            return try address(entry, path: path, fail: fail)
+        case .object(let dict):
+            var listener: StreamListener?
+            var tls = false
+            for (key, v) in dict {
+                switch key {
+                case "addr": listener = try address(v, path: "\(path).addr", fail: fail)
+                case "tls":
+                    guard case .bool(let b) = v else { throw fail("\(path).tls", "tls must be true or false") }
+                    tls = b
+                case "proxy_protocol":
+                    throw fail("\(path).proxy_protocol", "proxy_protocol is not supported yet")
+                default:
+                    throw fail("\(path).\(key)", "unknown listener key \(key) (expected addr, tls)")
+                }
+            }
+            guard var result = listener else { throw fail(path, "listener entry needs addr") }
+            result.tls = tls
+            return result
+        default:
+            throw fail(path, "a listener is a port, an \"ip:port\" string or {addr, tls}")
+        }
+    }
+
+    private static func address(_ value: JSONValue, path: String, fail: (String, String) -> SourceError)
+        throws(SourceError) -> StreamListener
+    {
+        if let port = value.intValue {
+            guard (1...65535).contains(port) else { throw fail(path, "port \(port) is out of range 1…65535") }
+            return StreamListener(port: port)
+        }
+        guard let s = value.stringValue else { throw fail(path, "expected a port or \"ip:port\"") }
+        if let port = Int(s), (1...65535).contains(port) { return StreamListener(port: port) }
+        guard let (host, port) = Upstream.splitHostPort(s), IPAddressBytes(host) != nil else {
+            throw fail(path, "invalid listen address \(s) (expected \"ip:port\")")
+        }
+        return StreamListener(host: host, port: port)
+    }
+}

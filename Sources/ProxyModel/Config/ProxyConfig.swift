@@ -1,0 +1,89 @@
+/// Which proxy planes are on (`apisix.proxy_mode`).
+public enum ProxyMode: String, Sendable {
+    case http
+    case stream
+    case httpAndStream = "http&stream"
+
+    /// Whether stream routes may be added and stream listeners started.
+    public var streamEnabled: Bool { self != .http }
+}
+
+/// One `apisix.stream_proxy.tcp` entry: where to listen and whether to terminate TLS.
+public struct StreamListener: Sendable, Hashable, CustomStringConvertible {
+    /// Address to bind; `0.0.0.0` for a bare port, as APISIX does.
+    public var host: String
+    public var port: Int
+    public var tls: Bool
+
+    public init(host: String = "0.0.0.0", port: Int, tls: Bool = false) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+    }
+
+    public var description: String {
+        (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") + (tls ? " (tls)" : "")
+    }
+}
+
+/// An admin API key and what it may do.
+public struct AdminKey: Sendable, Hashable {
+    public enum Role: String, Sendable { case admin, viewer }
+    public var name: String
+    public var key: String
+    public var role: Role
+}
+
+/// `deployment.admin`: the admin API's listener, keys and client allow-list.
+public struct AdminConfig: Sendable, Hashable {
+    public var listenHost = "127.0.0.1"
+    public var listenPort = 9180
+    public var keys: [AdminKey] = []
+    public var keyRequired = true
+    public var allowAdmin: [CIDR] = []
+    public init() {}
+}
+
+/// `deployment.etcd`, read for compatibility (the etcd-backed store comes later).
+public struct EtcdConfig: Sendable, Hashable {
+    public var hosts: [String] = []
+    public var prefix = "/apisix"
+    public var timeout: Double = 30
+}
+
+/// Our own settings (`mqtt_proxy:` section), beyond what APISIX's layout has.
+public struct EngineSettings: Sendable, Hashable {
+    /// Largest CONNECT the preread waits for, in bytes (APISIX: 16 KiB).
+    public var prereadMaxBytes = 16 * 1024
+    /// How long the preread waits for a whole CONNECT, in seconds (APISIX: 30 s).
+    public var prereadTimeout: Double = 30
+    /// Default upstream connect timeout when an upstream sets none, in seconds.
+    public var connectTimeout: Double = 6
+    /// Default idle limit of a proxied connection when its upstream sets no timeout, in seconds.
+    public var idleTimeout: Double = 600
+    /// On shutdown, how long open relays may go on before they are cut, in seconds.
+    public var drainTimeout: Double = 10
+    /// How often DNS names of nodes are resolved again, in seconds.
+    public var dnsRefresh: Double = 30
+    /// How often the store file is checked for changes, in seconds.
+    public var storeWatchInterval: Double = 1
+    /// Recent events kept for the console and `/v1/events`.
+    public var eventBufferSize = 1000
+    /// Log level (`trace` … `critical`).
+    public var logLevel = "info"
+    /// Log file; nil logs to standard error.
+    public var logFile: String?
+    public init() {}
+}
+
+/// The whole `config.yaml`.
+public struct ProxyConfig: Sendable, Hashable {
+    public var proxyMode: ProxyMode = .httpAndStream
+    public var listeners: [StreamListener] = []
+    public var admin = AdminConfig()
+    public var etcd: EtcdConfig?
+    /// The store file (APISIX standalone format); relative paths are resolved against the config's folder.
+    public var storePath = "apisix.yaml"
+    public var engine = EngineSettings()
+    public init() {}
+}

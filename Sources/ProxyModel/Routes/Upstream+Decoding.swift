@@ -1,0 +1,155 @@
+extension Upstream {
+    /// Decodes and validates an upstream object (inline in a route, or stored on its own).
+    public init(json: JSONValue, prefix: String = "") throws(ValidationError) {
+        var r = try ObjectReader(json, prefix: prefix, what: prefix.isEmpty ? "upstream" : prefix)
+        if let idValue = r.value("id") { id = try ObjectID.parse(idValue, field: r.path("id")) }
+        name = try r.string("name", minLength: 1, maxLength: 100)
+        desc = try r.string("desc", maxLength: 256)
+        labels = try r.labels("labels")
+        if let t = try r.string("type") {
+            guard let parsed = UpstreamType(rawValue: t) else {
+                throw r.error("type", "invalid type: \(t) (supported: roundrobin, chash, least_conn)")
+            }
+            type = parsed
+        }
+        guard let nodesValue = r.value("nodes") else {
+            if r.value("service_name") != nil || r.value("discovery_type") != nil {
+                throw r.error("discovery_type", "service discovery is not supported; list the nodes instead")
+            }
+            throw r.error("nodes", "missing nodes")
+        }
+        nodes = try Upstream.decodeNodes(nodesValue, path: r.path("nodes"))
+        if let h = try r.string("hash_on") {
+            guard let parsed = HashOn(rawValue: h) else {
+                throw r.error("hash_on", "invalid hash_on: \(h) (supported: vars, header, cookie, consumer, "
+                              + "vars_combinations)")
+            }
+            hashOn = parsed
+        }
+        key = try r.string("key", minLength: 1)
+        if type == .chash {
+            guard let key else { throw r.error("key", "missing key") }
+            if hashOn == .vars, !streamHashVariables.contains(key) {
+                throw r.error("key", "invalid key: \(key) (stream variables: "
+                              + streamHashVariables.sorted().joined(separator: ", ") + ")")
+            }
+        }
+        retries = try r.integer("retries", range: 0...1_000_000)
+        retryTimeout = try r.number("retry_timeout", minimum: 0)
+        if let t = r.value("timeout") { timeout = try Upstream.decodeTimeout(t, path: r.path("timeout")) }
+        if let s = try r.string("scheme") {
+            guard s == "tcp" || s == "tls" else {
+                throw r.error("scheme", "invalid scheme: \(s) (stream upstreams support tcp and tls)")
+            }
+            scheme = s
+        }
+        if let t = r.value("tls") { tls = try Upstream.decodeTLS(t, path: r.path("tls")) }
+        if let c = r.value("checks") {
+            guard case .object = c else { throw r.error("checks", "invalid checks: expected an object") }
+            checks = c
+        }
+        // HTTP-only APISIX fields: valid in an APISIX upstream, meaningless for stream proxying.
+        _ = try r.string("pass_host")
+        _ = try r.string("upstream_host")
+        _ = r.value("keepalive_pool")
+        createTime = try r.integer("create_time")
+        updateTime = try r.integer("update_time")
+        try r.rejectUnknown()
+    }
+
+    static func decodeNodes(_ value: JSONValue, path: String) throws(ValidationError) -> [UpstreamNode] {
+        switch value {
+        case .object(let map):
+            var nodes: [UpstreamNode] = []
+            for (address, weightValue) in map {
+                let field = "\(path).\(address)"
+                guard let (host, port) = splitHostPort(address) else {
+                    throw ValidationError(field: field, "invalid nodes: \(address) is not host:port")
+                }
+                guard let weight = weightValue.intValue, weight >= 0 else {
+                    throw ValidationError(field: field, "invalid nodes: weight of \(address) must be an integer ≥ 0")
+                }
+                nodes.append(UpstreamNode(host: host, port: port, weight: weight))
+            }
+            return nodes
+        case .array(let items):
+            var nodes: [UpstreamNode] = []
+            for (i, item) in items.enumerated() {
+                var r = try ObjectReader(item, prefix: "\(path)[\(i)]", what: "nodes[\(i)]")
+                guard let host = try r.string("host", minLength: 1) else {
+                    throw r.error("host", "invalid nodes[\(i)]: missing host")
+                }
+                try validateHost(host, field: r.path("host"))
+                guard let port = try r.integer("port", range: 1...65535) else {
+                    throw r.error("port", "invalid nodes[\(i)]: missing port")
+                }
+                guard let weight = try r.integer("weight", range: 0...100_000_000) else {
+                    throw r.error("weight", "invalid nodes[\(i)]: missing weight")
+                }
+                let priority = try r.integer("priority") ?? 0
+                if let m = r.value("metadata") {
+                    guard case .object = m else { throw r.error("metadata", "invalid metadata: expected an object") }
+                }
+                try r.rejectUnknown()
+                nodes.append(UpstreamNode(host: host, port: port, weight: weight, priority: priority))
+            }
+            return nodes
+        default:
+            throw ValidationError(field: path, "invalid nodes: expected an array or an object, got \(value.typeName)")
+        }
+    }
+
+    /// Splits `host:port` / `[v6]:port`; nil when the port is missing or out of range.
+    public static func splitHostPort(_ text: String) -> (String, Int)? {
+        var host: Substring
+        var portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portText = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if host.contains(":") { return nil }
+        }
+        guard !host.isEmpty, let port = Int(portText), (1...65535).contains(port) else { return nil }
+        return (String(host), port)
+    }
+
+    static func validateHost(_ host: String, field: String) throws(ValidationError) {
+        if IPAddressBytes(host) != nil { return }
+        let ok = host.count <= 253 && host.unicodeScalars.allSatisfy { c in
+            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "-" || c == "."
+                || c == "_"
+        }
+        guard ok else { throw ValidationError(field: field, "invalid host: \(host) (an IP address or a DNS name)") }
+    }
+
+    static func decodeTimeout(_ value: JSONValue, path: String) throws(ValidationError) -> UpstreamTimeout {
+        var r = try ObjectReader(value, prefix: path, what: "timeout")
+        var parts: [Double] = []
+        for key in ["connect", "send", "read"] {
+            guard let v = try r.number(key, minimum: 0, exclusive: true) else {
+                throw r.error(key, "invalid timeout: missing \(key)")
+            }
+            parts.append(v)
+        }
+        try r.rejectUnknown()
+        return UpstreamTimeout(connect: parts[0], send: parts[1], read: parts[2])
+    }
+
+    static func decodeTLS(_ value: JSONValue, path: String) throws(ValidationError) -> UpstreamTLS {
+        var r = try ObjectReader(value, prefix: path, what: "tls")
+        let tls = UpstreamTLS(
+            clientCert: try r.string("client_cert"), clientKey: try r.string("client_key"),
+            clientCertID: try r.string("client_cert_id"), verify: try r.bool("verify") ?? false)
+        try r.rejectUnknown()
+        if (tls.clientCert == nil) != (tls.clientKey == nil) {
+            throw ValidationError(field: path, "invalid tls: client_cert and client_key go together")
+        }
+        return tls
+    }
+}

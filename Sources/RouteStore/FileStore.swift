@@ -1,0 +1,233 @@
+import Logging
+import ProxyModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The embedded store: one APISIX standalone YAML file, written atomically, reloaded when edited by hand.
+///
+/// All writes go through this actor, so concurrent writers are serialised and none is lost.
+public actor FileStore {
+    public nonisolated let path: String
+    private let logger: Logger
+    private var resources = ProxyResources()
+    private var version = 0
+    private var index = 0
+    private var lastText: String?
+    private var lastFingerprint: [Int]?
+    private var subscribers: [Int: @Sendable (StoreEvent) -> Void] = [:]
+    private var nextSubscriber = 0
+    private let clock: @Sendable () -> Int
+
+    /// Opens the store at `path` (not read until `load()`); `clock` gives unix seconds for timestamps.
+    public init(path: String, logger: Logger = Logger(label: "mqtt-proxy.store"),
+                clock: @escaping @Sendable () -> Int = { Int(time(nil)) })
+    {
+        self.path = path
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Reads the file. A missing file starts an empty store; an invalid one throws every problem found.
+    public func load() throws(StoreLoadError) {
+        guard AtomicFile.exists(path) else {
+            logger.notice("store file \(path) does not exist; starting empty")
+            resources = ProxyResources()
+            version += 1
+            return
+        }
+        let text: String
+        do { text = try AtomicFile.read(path) } catch {
+            throw StoreLoadError(problems: [SourceError(file: path, position: nil, message: error.description)])
+        }
+        let (decoded, problems) = StandaloneFormat.decode(text: text, file: path)
+        guard problems.isEmpty else { throw StoreLoadError(problems: problems) }
+        adopt(decoded)
+        lastText = text
+        lastFingerprint = AtomicFile.fingerprint(path)
+        version += 1
+    }
+
+    /// The current content and version.
+    public func snapshot() -> StoreSnapshot { StoreSnapshot(version: version, resources: resources) }
+
+    /// Registers a subscriber; it is called (on the store's executor) after every change. Returns its token.
+    @discardableResult
+    public func subscribe(_ handler: @escaping @Sendable (StoreEvent) -> Void) -> Int {
+        nextSubscriber += 1
+        subscribers[nextSubscriber] = handler
+        return nextSubscriber
+    }
+
+    /// Stops calling a subscriber.
+    public func unsubscribe(_ token: Int) { subscribers[token] = nil }
+
+    /// One object as stored, or nil.
+    public func get(_ kind: ResourceKind, id: String) -> StoredObjectView? {
+        view(kind, id)
+    }
+
+    /// Every object of `kind`, in store order.
+    public func list(_ kind: ResourceKind) -> [StoredObjectView] {
+        let ids: [String]
+        switch kind {
+        case .streamRoutes: ids = Array(resources.streamRoutes.keys)
+        case .upstreams: ids = Array(resources.upstreams.keys)
+        case .ssls: ids = Array(resources.ssls.keys)
+        }
+        return ids.compactMap { view(kind, $0) }
+    }
+
+    /// Validates, stores and persists an object; `id` nil takes the id from the body or generates one.
+    public func put(_ kind: ResourceKind, id: String?, json: JSONValue) throws(StoreError) -> PutResult {
+        guard case .object = json else {
+            throw .invalid(ValidationError(field: "", "invalid \(kind.noun): expected a JSON object"))
+        }
+        var body = json
+        let resolvedID: String
+        do {
+            if let id { try ObjectID.validate(id) }
+            if id == nil, body["id"] == nil { body["id"] = .string(generateID()) }
+            resolvedID = try ProxyResources.validate(kind: kind, json: body, id: id)
+        } catch {
+            throw .invalid(error)
+        }
+        let now = clock()
+        var updated = resources
+        let existing = view(kind, resolvedID)
+        body["id"] = .string(resolvedID)
+        body["create_time"] = existing?.value["create_time"] ?? .int(now)
+        body["update_time"] = .int(now)
+        index += 1
+        let created: Bool
+        do { created = try updated.put(kind: kind, id: resolvedID, json: body, index: index) } catch {
+            throw .invalid(error)
+        }
+        if kind == .streamRoutes, let upID = updated.streamRoutes[resolvedID]?.value.upstreamID,
+           updated.upstreams[upID] == nil
+        {
+            throw .invalid(ValidationError(field: "upstream_id",
+                                           "failed to fetch upstream info by upstream id [\(upID)]"))
+        }
+        try commit(updated, kind: kind, id: resolvedID, deleted: false)
+        return PutResult(created: created, object: view(kind, resolvedID)!)
+    }
+
+    /// Removes an object. Deleting an upstream a stream route uses is refused unless `force`.
+    @discardableResult
+    public func delete(_ kind: ResourceKind, id: String, force: Bool = false) throws(StoreError) -> StoredObjectView {
+        guard let old = view(kind, id) else { throw .notFound(kind: kind, id: id) }
+        if kind == .upstreams, !force {
+            let users = resources.routesReferencing(upstream: id)
+            if let first = users.first {
+                throw .conflict("can not delete this upstream, stream route [\(first)] is still using it now")
+            }
+        }
+        var updated = resources
+        updated.remove(kind: kind, id: id)
+        index += 1
+        try commit(updated, kind: kind, id: id, deleted: true)
+        return old
+    }
+
+    /// Checks the file for changes every `interval` seconds until the task is cancelled.
+    public func watch(every interval: Double) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+            if Task.isCancelled { break }
+            checkFile()
+        }
+    }
+
+    /// Looks at the file once and reloads it if its content changed; returns true when a reload was applied.
+    @discardableResult
+    public func checkFile() -> Bool {
+        let fp = AtomicFile.fingerprint(path)
+        guard fp != lastFingerprint else { return false }
+        lastFingerprint = fp
+        guard fp != nil, let text = try? AtomicFile.read(path), text != lastText else { return false }
+        lastText = text
+        let (decoded, problems) = StandaloneFormat.decode(text: text, file: path)
+        guard problems.isEmpty else {
+            for p in problems { logger.error("store reload rejected, previous routes stay live: \(p)") }
+            notify(.reloadRejected(problems))
+            return false
+        }
+        adopt(decoded)
+        version += 1
+        logger.notice("""
+            store reloaded from \(path): \(resources.streamRoutes.count) stream routes, \
+            \(resources.upstreams.count) upstreams, \(resources.ssls.count) ssls
+            """)
+        notify(.reloaded(snapshot()))
+        return true
+    }
+
+    // MARK: - Private
+
+    private func commit(_ updated: ProxyResources, kind: ResourceKind, id: String, deleted: Bool) throws(StoreError) {
+        let text = StandaloneFormat.encode(updated)
+        try AtomicFile.write(text, to: path)
+        lastText = text
+        lastFingerprint = AtomicFile.fingerprint(path)
+        resources = updated
+        version += 1
+        notify(.changed(snapshot(), kind: kind, id: id, deleted: deleted))
+    }
+
+    /// Takes decoded file content, keeping the indexes of objects that did not change.
+    private func adopt(_ decoded: ProxyResources) {
+        var next = decoded
+        func carry<V: Sendable & Hashable>(_ old: inout StoredObjects<V>, _ new: inout StoredObjects<V>) {
+            for key in new.keys {
+                if let prev = old[key], prev.raw == new[key]!.raw {
+                    new[key]!.createdIndex = prev.createdIndex
+                    new[key]!.modifiedIndex = prev.modifiedIndex
+                } else {
+                    index += 1
+                    new[key]!.createdIndex = old[key]?.createdIndex ?? index
+                    new[key]!.modifiedIndex = index
+                }
+            }
+        }
+        carry(&resources.streamRoutes, &next.streamRoutes)
+        carry(&resources.upstreams, &next.upstreams)
+        carry(&resources.ssls, &next.ssls)
+        resources = next
+    }
+
+    private func notify(_ event: StoreEvent) {
+        for handler in subscribers.values { handler(event) }
+    }
+
+    private func view(_ kind: ResourceKind, _ id: String) -> StoredObjectView? {
+        switch kind {
+        case .streamRoutes:
+            return resources.streamRoutes[id].map { StoredObjectView(kind: kind, id: id, value: $0.raw,
+                                                                      createdIndex: $0.createdIndex,
+                                                                      modifiedIndex: $0.modifiedIndex) }
+        case .upstreams:
+            return resources.upstreams[id].map { StoredObjectView(kind: kind, id: id, value: $0.raw,
+                                                                   createdIndex: $0.createdIndex,
+                                                                   modifiedIndex: $0.modifiedIndex) }
+        case .ssls:
+            return resources.ssls[id].map { StoredObjectView(kind: kind, id: id, value: $0.raw,
+                                                              createdIndex: $0.createdIndex,
+                                                              modifiedIndex: $0.modifiedIndex) }
+        }
+    }
+
+    /// APISIX's generated ids: 20 digits, zero-padded, increasing.
+    private func generateID() -> String {
+        let base = UInt64(clock()) * 1_000_000 + UInt64(index + 1)
+        let digits = String(base)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
+}
+
+/// The store file could not be loaded; every problem carries its file and position.
+public struct StoreLoadError: Error, Sendable, CustomStringConvertible {
+    public var problems: [SourceError]
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,59 @@
+import ProxyModel
+
+/// An immutable view of the store at one version, handed to the engine, the admin API and the console.
+public struct StoreSnapshot: Sendable {
+    /// Increases by one with every accepted change (API write or file reload).
+    public var version: Int
+    public var resources: ProxyResources
+
+    public init(version: Int, resources: ProxyResources) {
+        self.version = version
+        self.resources = resources
+    }
+}
+
+/// What happened in the store, as told to subscribers.
+public enum StoreEvent: Sendable {
+    /// A write through the store (admin API or console) was applied and persisted.
+    case changed(StoreSnapshot, kind: ResourceKind, id: String, deleted: Bool)
+    /// The file changed on disk and its new content is live.
+    case reloaded(StoreSnapshot)
+    /// The file changed on disk but was refused; the previous content stays live.
+    case reloadRejected([SourceError])
+}
+
+/// Why a store operation was refused.
+public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The object failed validation; the message names the field.
+    case invalid(ValidationError)
+    /// No object with that id.
+    case notFound(kind: ResourceKind, id: String)
+    /// The change would break another object (e.g. deleting an upstream a route still uses).
+    case conflict(String)
+    /// The file could not be read or written.
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let e): return e.message
+        case .notFound(let kind, let id): return "\(kind.noun) \(id) not found"
+        case .conflict(let m): return m
+        case .io(let m): return m
+        }
+    }
+}
+
+/// The outcome of a successful put: whether the object is new, and its stored form.
+public struct PutResult: Sendable {
+    public var created: Bool
+    public var object: StoredObjectView
+}
+
+/// A stored object as the admin API shows it (raw JSON with the server-set fields, and its indexes).
+public struct StoredObjectView: Sendable, Equatable {
+    public var kind: ResourceKind
+    public var id: String
+    public var value: JSONValue
+    public var createdIndex: Int
+    public var modifiedIndex: Int
+}
