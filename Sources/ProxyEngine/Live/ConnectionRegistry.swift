@@ -1,0 +1,185 @@
+import Atomics
+import DequeModule
+import Foundation
+import NIOConcurrencyHelpers
+
+/// A relayed connection's fixed facts plus its live byte counters.
+final class LiveConnection: Sendable {
+    let info: ConnectionInfo
+    let counters = ConnectionCounters()
+    let route: RouteCounters
+    let node: NodeCounters
+
+    init(info: ConnectionInfo, route: RouteCounters, node: NodeCounters) {
+        self.info = info
+        self.route = route
+        self.node = node
+    }
+
+    /// Records bytes from the client towards the broker.
+    func addIn(_ n: Int) {
+        counters.bytesIn.wrappingIncrement(by: n, ordering: .relaxed)
+        route.bytesIn.wrappingIncrement(by: n, ordering: .relaxed)
+        node.bytesIn.wrappingIncrement(by: n, ordering: .relaxed)
+    }
+
+    /// Records bytes from the broker towards the client.
+    func addOut(_ n: Int) {
+        counters.bytesOut.wrappingIncrement(by: n, ordering: .relaxed)
+        route.bytesOut.wrappingIncrement(by: n, ordering: .relaxed)
+        node.bytesOut.wrappingIncrement(by: n, ordering: .relaxed)
+    }
+}
+
+/// The live state of the engine: relayed connections, counters and recent events, published as snapshots.
+public final class ConnectionRegistry: Sendable {
+    private struct State {
+        var connections: [UInt64: LiveConnection] = [:]
+        var routes: [String: RouteCounters] = [:]
+        var nodes: [String: NodeCounters] = [:]
+        var events = Deque<EngineEvent>()
+        var nextSequence = 1
+        var listeners: [String] = []
+        var cached: EngineSnapshot?
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let version = ManagedAtomic<Int>(1)
+    private let nextID = ManagedAtomic<UInt64>(1)
+    private let pendingCount = ManagedAtomic<Int>(0)
+    private let accepted = ManagedAtomic<Int>(0)
+    private let rejectedTotal = ManagedAtomic<Int>(0)
+    private let eventCapacity: Int
+    /// Unix time at which the engine started.
+    public let startedAt: Double
+
+    public init(eventCapacity: Int = 1000) {
+        self.eventCapacity = eventCapacity
+        self.startedAt = Date().timeIntervalSince1970
+    }
+
+    /// The current version; bumps on every connection change or event.
+    public var currentVersion: Int { version.load(ordering: .acquiring) }
+
+    func newConnectionID() -> UInt64 { nextID.loadThenWrappingIncrement(ordering: .relaxed) }
+
+    func setListeners(_ names: [String]) {
+        state.withLockedValue { $0.listeners = names }
+        bump()
+    }
+
+    func routeCounters(_ routeID: String) -> RouteCounters {
+        state.withLockedValue { s in
+            if let c = s.routes[routeID] { return c }
+            let c = RouteCounters()
+            s.routes[routeID] = c
+            return c
+        }
+    }
+
+    func nodeCounters(_ node: String) -> NodeCounters {
+        state.withLockedValue { s in
+            if let c = s.nodes[node] { return c }
+            let c = NodeCounters()
+            s.nodes[node] = c
+            return c
+        }
+    }
+
+    /// A connection was accepted and is being examined.
+    func accepting() {
+        accepted.wrappingIncrement(ordering: .relaxed)
+        pendingCount.wrappingIncrement(ordering: .relaxed)
+    }
+
+    /// An accepted connection left the pending state (relayed or rejected).
+    func pendingDone() { pendingCount.wrappingDecrement(ordering: .relaxed) }
+
+    /// Counts a rejection and records why.
+    func reject(_ reason: RejectReason, routeID: String?, remote: String, clientID: String?, message: String) {
+        rejectedTotal.wrappingIncrement(ordering: .relaxed)
+        if let routeID { routeCounters(routeID).reject(reason) }
+        record(.rejected, routeID: routeID, clientID: clientID, remote: remote, node: nil,
+               message: "\(reason.rawValue): \(message)")
+    }
+
+    /// A relay started.
+    func register(_ connection: LiveConnection) {
+        connection.route.active.wrappingIncrement(ordering: .relaxed)
+        connection.route.total.wrappingIncrement(ordering: .relaxed)
+        connection.node.active.wrappingIncrement(ordering: .relaxed)
+        connection.node.total.wrappingIncrement(ordering: .relaxed)
+        state.withLockedValue { $0.connections[connection.info.id] = connection }
+        let info = connection.info
+        record(.connected, routeID: info.routeID, clientID: info.clientID, remote: info.remoteAddress,
+               node: info.node, message: "proxied to \(info.node)")
+    }
+
+    /// A relay ended.
+    func unregister(_ connection: LiveConnection, reason: String) {
+        let removed = state.withLockedValue { $0.connections.removeValue(forKey: connection.info.id) != nil }
+        guard removed else { return }
+        connection.route.active.wrappingDecrement(ordering: .relaxed)
+        connection.node.active.wrappingDecrement(ordering: .relaxed)
+        let info = connection.info
+        let bytes = "\(connection.counters.bytesIn.load(ordering: .relaxed)) B in, "
+            + "\(connection.counters.bytesOut.load(ordering: .relaxed)) B out"
+        record(.disconnected, routeID: info.routeID, clientID: info.clientID, remote: info.remoteAddress,
+               node: info.node, message: "\(reason) (\(bytes))")
+    }
+
+    /// Adds an event to the bounded ring of recent events.
+    public func record(_ kind: EngineEvent.Kind, routeID: String? = nil, clientID: String? = nil,
+                       remote: String? = nil, node: String? = nil, message: String)
+    {
+        let now = Date().timeIntervalSince1970
+        state.withLockedValue { s in
+            s.events.append(EngineEvent(sequence: s.nextSequence, time: now, kind: kind, routeID: routeID,
+                                        clientID: clientID, remote: remote, node: node, message: message))
+            s.nextSequence += 1
+            while s.events.count > eventCapacity { s.events.removeFirst() }
+        }
+        bump()
+    }
+
+    /// Live connection objects (for disconnecting one by id later).
+    func liveConnection(_ id: UInt64) -> LiveConnection? {
+        state.withLockedValue { $0.connections[id] }
+    }
+
+    private func bump() { version.wrappingIncrement(ordering: .releasing) }
+
+    /// The current picture; rebuilt only when the version changed since the last call (byte counters are
+    /// re-read when `fresh` is true).
+    public func snapshot(fresh: Bool = true) -> EngineSnapshot {
+        let v = version.load(ordering: .acquiring)
+        if !fresh, let cached = state.withLockedValue({ $0.cached }), cached.version == v { return cached }
+        let (conns, routes, nodes, events, listeners) = state.withLockedValue { s in
+            (Array(s.connections.values), s.routes, s.nodes, Array(s.events), s.listeners)
+        }
+        let connections = conns.map { c -> ConnectionInfo in
+            var info = c.info
+            info.bytesIn = c.counters.bytesIn.load(ordering: .relaxed)
+            info.bytesOut = c.counters.bytesOut.load(ordering: .relaxed)
+            return info
+        }.sorted { $0.id < $1.id }
+        let routeStats = routes.map { id, c in
+            RouteStats(routeID: id, active: c.active.load(ordering: .relaxed), total: c.total.load(ordering: .relaxed),
+                       rejected: c.rejectedCounts(), bytesIn: c.bytesIn.load(ordering: .relaxed),
+                       bytesOut: c.bytesOut.load(ordering: .relaxed),
+                       connectFailures: c.connectFailures.load(ordering: .relaxed))
+        }.sorted { $0.routeID < $1.routeID }
+        let nodeStats = nodes.map { id, c in
+            NodeStats(node: id, active: c.active.load(ordering: .relaxed), total: c.total.load(ordering: .relaxed),
+                      bytesIn: c.bytesIn.load(ordering: .relaxed), bytesOut: c.bytesOut.load(ordering: .relaxed),
+                      connectFailures: c.connectFailures.load(ordering: .relaxed))
+        }.sorted { $0.node < $1.node }
+        let snap = EngineSnapshot(
+            version: v, takenAt: Date().timeIntervalSince1970, startedAt: startedAt, listeners: listeners,
+            connections: connections, routes: routeStats, nodes: nodeStats, events: events,
+            pending: pendingCount.load(ordering: .relaxed), totalAccepted: accepted.load(ordering: .relaxed),
+            totalRejected: rejectedTotal.load(ordering: .relaxed))
+        state.withLockedValue { $0.cached = snap }
+        return snap
+    }
+}

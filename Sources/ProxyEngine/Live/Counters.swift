@@ -1,0 +1,41 @@
+import Atomics
+
+/// Hot-path counters of one stream route; updated with atomics, read by snapshots.
+public final class RouteCounters: Sendable {
+    let active = ManagedAtomic<Int>(0)
+    let total = ManagedAtomic<Int>(0)
+    let bytesIn = ManagedAtomic<Int>(0)
+    let bytesOut = ManagedAtomic<Int>(0)
+    let connectFailures = ManagedAtomic<Int>(0)
+    let rejected: [ManagedAtomic<Int>] = RejectReason.allCases.map { _ in ManagedAtomic<Int>(0) }
+
+    func reject(_ reason: RejectReason) {
+        rejected[reason.slot].wrappingIncrement(ordering: .relaxed)
+    }
+
+    func rejectedCounts() -> [RejectReason: Int] {
+        var out: [RejectReason: Int] = [:]
+        for reason in RejectReason.allCases {
+            let n = rejected[reason.slot].load(ordering: .relaxed)
+            if n > 0 { out[reason] = n }
+        }
+        return out
+    }
+}
+
+/// Hot-path counters of one node (a broker `ip:port`), across the routes that use it.
+public final class NodeCounters: Sendable {
+    let active = ManagedAtomic<Int>(0)
+    let total = ManagedAtomic<Int>(0)
+    let bytesIn = ManagedAtomic<Int>(0)
+    let bytesOut = ManagedAtomic<Int>(0)
+    let connectFailures = ManagedAtomic<Int>(0)
+}
+
+/// Byte counters of one relayed connection.
+public final class ConnectionCounters: Sendable {
+    /// Bytes from the client towards the broker.
+    let bytesIn = ManagedAtomic<Int>(0)
+    /// Bytes from the broker towards the client.
+    let bytesOut = ManagedAtomic<Int>(0)
+}

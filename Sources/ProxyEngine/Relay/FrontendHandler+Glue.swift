@@ -1,0 +1,92 @@
+import LoadBalancing
+import NIOCore
+
+extension FrontendHandler {
+    /// The broker answered: register the connection, replay the buffered bytes and splice the two channels.
+    func glue(context: ChannelHandlerContext, upstreamChannel: Channel, index: Int, node: String, ringPoint: Int?) {
+        guard let route, let balancer = route.balancer else { return }
+        phase = .relaying
+        let registry = env.registry
+        let info = ConnectionInfo(
+            id: registry.newConnectionID(), clientID: clientID, username: packet?.username,
+            protocolLevel: packet.map { Int($0.protocolLevel) }, keepAlive: packet.map { Int($0.keepAlive) },
+            cleanStart: packet.map { $0.flags.contains(.cleanStart) }, remoteAddress: addresses.remoteIP,
+            remotePort: addresses.remotePort, localAddress: addresses.localIP, localPort: addresses.localPort,
+            routeID: route.route.id, node: node, hashKey: hashKey, ringPoint: route.upstream.type == .chash ? ringPoint : nil,
+            attempts: pickState.attempts, startedAt: acceptedAt, bytesIn: 0, bytesOut: 0)
+        let live = LiveConnection(info: info, route: registry.routeCounters(route.route.id),
+                                  node: registry.nodeCounters(node))
+        let idleSeconds = route.upstream.timeout?.idle ?? env.settings.idleTimeout
+        let relay = RelayState(live: live, idleLimit: .nanoseconds(Int64(idleSeconds * 1e9)))
+        let (clientGlue, brokerGlue) = GlueHandler.pair(relay: relay)
+        registry.register(live)
+        registry.pendingDone()
+        balancer.connectionOpened(index)
+        if pickState.attempts > 1 {
+            registry.record(.retry, routeID: route.route.id, clientID: clientID, remote: addresses.remoteIP,
+                            node: node, message: "connected on attempt \(pickState.attempts)")
+        }
+        logger.info("proxy request to \(node)")
+
+        let logger = self.logger
+        context.channel.closeFuture.whenComplete { _ in
+            upstreamChannel.close(promise: nil)
+        }
+        upstreamChannel.closeFuture.assumeIsolated().whenComplete { _ in
+            context.channel.close(promise: nil)
+        }
+        context.channel.closeFuture.and(upstreamChannel.closeFuture).assumeIsolated().whenComplete { _ in
+            relay.idleCheck?.cancel()
+            balancer.connectionClosed(index)
+            let reason = relay.closeReason ?? "closed"
+            registry.unregister(live, reason: reason)
+            logger.info("relay ended: \(reason)")
+        }
+
+        do {
+            try upstreamChannel.pipeline.syncOperations.addHandler(brokerGlue)
+            if let pending = buffer, pending.readableBytes > 0 {
+                live.addIn(pending.readableBytes)
+                upstreamChannel.writeAndFlush(pending, promise: nil)
+            }
+            buffer = nil
+            try context.pipeline.syncOperations.addHandler(clientGlue, position: .after(context.handler))
+            scheduleIdleCheck(relay: relay, glue: clientGlue, loop: context.eventLoop)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        } catch {
+            logger.error("could not set up relay: \(error)")
+            relay.noteClose("relay setup failed: \(error)")
+            context.close(promise: nil)
+        }
+        if readPending {
+            readPending = false
+            context.read()
+        }
+    }
+
+    /// Closes the relay when neither side has sent anything for the idle limit.
+    private func scheduleIdleCheck(relay: RelayState, glue: GlueHandler, loop: EventLoop) {
+        let interval = min(relay.idleLimit, .seconds(1))
+        func check() {
+            let quiet = NIODeadline.now() - relay.lastActivity
+            if quiet >= relay.idleLimit {
+                glue.closeBoth(reason: "idle timeout")
+                return
+            }
+            relay.idleCheck = loop.assumeIsolated().scheduleTask(in: interval) { check() }
+        }
+        relay.idleCheck = loop.assumeIsolated().scheduleTask(in: interval) { check() }
+    }
+
+    /// The client closed (or half-closed) before the relay was set up.
+    func clientWentAway(context: ChannelHandlerContext) {
+        switch phase {
+        case .prereading:
+            reject(context: context, .clientClosed, "client closed before a complete CONNECT", reply: nil)
+        case .connecting:
+            reject(context: context, .clientClosed, "client closed while connecting to a broker", reply: nil)
+        case .matching, .relaying, .closed:
+            break
+        }
+    }
+}

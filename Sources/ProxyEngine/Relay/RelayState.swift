@@ -1,0 +1,21 @@
+import NIOCore
+
+/// State shared by the two halves of one relayed connection; both channels live on the same event loop,
+/// so this is only ever touched from that loop.
+final class RelayState {
+    let live: LiveConnection
+    let idleLimit: TimeAmount
+    var lastActivity = NIODeadline.now()
+    /// What ended the relay first ("client closed", "broker closed", "idle timeout", …).
+    var closeReason: String?
+    var idleCheck: Scheduled<Void>?
+
+    init(live: LiveConnection, idleLimit: TimeAmount) {
+        self.live = live
+        self.idleLimit = idleLimit
+    }
+
+    func noteClose(_ reason: String) {
+        if closeReason == nil { closeReason = reason }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ProxyModel
+import RouteStore
+
+/// Why the engine could not start.
+public enum EngineError: Error, CustomStringConvertible {
+    case bindFailed(listener: String, reason: String)
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .bindFailed(let l, let r): return "cannot listen on \(l): \(r)"
+        case .unsupported(let m): return m
+        }
+    }
+}
+
+/// The proxy engine: stream listeners, the live route table, and the registry of relayed connections.
+public final class ProxyEngine: Sendable {
+    public let registry: ConnectionRegistry
+    public let settings: EngineSettings
+    let logger: Logger
+    let group: EventLoopGroup
+    let compiler: RouteCompiler
+    let resolver: NodeResolver
+    private let table = NIOLockedValueBox(RouteTable())
+    private let servers = NIOLockedValueBox([Channel]())
+    private let children = NIOLockedValueBox([ObjectIdentifier: Channel]())
+
+    /// Creates an engine on `group` (one event loop per core is right for the proxy).
+    public init(settings: EngineSettings, group: EventLoopGroup, logger: Logger,
+                resolver: NodeResolver = NodeResolver())
+    {
+        self.settings = settings
+        self.group = group
+        self.logger = logger
+        self.resolver = resolver
+        self.compiler = RouteCompiler(resolver: resolver)
+        self.registry = ConnectionRegistry(eventCapacity: settings.eventBufferSize)
+    }
+
+    /// The route table new connections are matched against.
+    public var routeTable: RouteTable { table.withLockedValue { $0 } }
+
+    /// Builds a route table from store content (resolving node names off the event loops) and makes it live.
+    /// A table from an older store version than the live one is ignored.
+    @discardableResult
+    public func apply(_ snapshot: StoreSnapshot) async -> RouteTable {
+        let compiler = self.compiler
+        let (compiled, problems) = await withCheckedContinuation { (cont: CheckedContinuation<(RouteTable, [String]), Never>) in
+            DispatchQueue.global().async {
+                cont.resume(returning: compiler.compile(snapshot.resources, version: snapshot.version))
+            }
+        }
+        for p in problems {
+            logger.error("\(p)")
+            registry.record(.error, message: p)
+        }
+        let installed = table.withLockedValue { current -> Bool in
+            guard compiled.version >= current.version else { return false }
+            current = compiled
+            return true
+        }
+        if installed {
+            logger.info("route table version \(compiled.version): \(compiled.routes.count) stream route(s)")
+        }
+        return compiled
+    }
+
+    /// Re-resolves node names; when an answer changed, rebuilds the table from `snapshot`.
+    public func refreshDNS(_ snapshot: StoreSnapshot) async {
+        let resolver = self.resolver
+        let changed = await withCheckedContinuation { (cont: CheckedContinuation<Bool, Never>) in
+            DispatchQueue.global().async { cont.resume(returning: resolver.refresh()) }
+        }
+        if changed {
+            registry.record(.reload, message: "DNS answers changed; route table rebuilt")
+            await apply(snapshot)
+        }
+    }
+
+    /// Binds every listener; returns the bound addresses (with the real port when 0 was asked for).
+    @discardableResult
+    public func start(listeners: [StreamListener]) async throws -> [SocketAddress] {
+        var bound: [SocketAddress] = []
+        for listener in listeners {
+            if listener.tls {
+                throw EngineError.unsupported("listener \(listener): tls: true is not supported yet (TLS comes later)")
+            }
+            let channel: Channel
+            do {
+                channel = try await makeBootstrap().bind(host: listener.host, port: listener.port).get()
+            } catch {
+                throw EngineError.bindFailed(listener: listener.description, reason: "\(error)")
+            }
+            servers.withLockedValue { $0.append(channel) }
+            if let addr = channel.localAddress { bound.append(addr) }
+            logger.notice("stream listener on \(channel.localAddress?.description ?? listener.description)")
+        }
+        registry.setListeners(bound.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" })
+        return bound
+    }
+
+    private func makeBootstrap() -> ServerBootstrap {
+        let env = ConnectionEnvironment(registry: registry, settings: settings, logger: logger,
+                                        table: { [table] in table.withLockedValue { $0 } })
+        let children = self.children
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                let key = ObjectIdentifier(channel)
+                children.withLockedValue { $0[key] = channel }
+                channel.closeFuture.whenComplete { _ in
+                    _ = children.withLockedValue { $0.removeValue(forKey: key) }
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(FrontendHandler(env: env))
+                }
+            }
+    }
+
+    /// Stops accepting new connections; open relays go on.
+    public func stopAccepting() async {
+        let list = servers.withLockedValue { s -> [Channel] in
+            defer { s = [] }
+            return s
+        }
+        for channel in list {
+            try? await channel.close()
+        }
+    }
+
+    /// Number of client connections still open (relayed or still being examined).
+    public var openConnections: Int { children.withLockedValue { $0.count } }
+
+    /// Waits up to `timeout` seconds for open connections to finish, then closes what is left.
+    public func drain(timeout: Double) async {
+        let deadline = Date().addingTimeInterval(timeout)
+        while openConnections > 0, Date() < deadline {
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        let left = children.withLockedValue { Array($0.values) }
+        if !left.isEmpty {
+            logger.notice("closing \(left.count) connection(s) still open after \(timeout) s drain")
+        }
+        for channel in left { channel.close(promise: nil) }
+        for channel in left { try? await channel.closeFuture.get() }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import ProxyModel
+
+/// The config and store paths after defaults, plus the loaded config.
+struct ResolvedFiles {
+    var configPath: String?
+    var storePath: String
+    var loaded: LoadedConfig
+}
+
+/// The configuration used when there is no conf/config.yaml: the seed's set-up.
+let embeddedDefaultConfig = """
+    apisix:
+      proxy_mode: http&stream
+      stream_proxy:
+        tcp:
+          - 9100
+    deployment:
+      admin:
+        admin_key_required: true
+        admin_key:
+          - name: admin
+            key: edd1c9f034335f136f87ad84b625c8f1
+            role: admin
+        admin_listen:
+          ip: 127.0.0.1
+          port: 9180
+
+    """
+
+extension FileOptions {
+    /// Reads the config (or the built-in default) and works out the store path.
+    func resolve() throws(SourceError) -> ResolvedFiles {
+        let defaultPath = "conf/config.yaml"
+        var configPath: String? = config ?? defaultPath
+        let text: String
+        if let path = configPath, FileManager.default.fileExists(atPath: path) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw SourceError(file: path, position: nil, message: "cannot read the file")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        } else if config != nil {
+            throw SourceError(file: config!, position: nil, message: "no such file")
+        } else {
+            configPath = nil
+            text = embeddedDefaultConfig
+        }
+        let loaded = try ProxyConfig.load(text: text, file: configPath ?? "<built-in config>")
+        let storePath: String
+        if let store {
+            storePath = store
+        } else {
+            let configured = loaded.config.storePath
+            if configured.hasPrefix("/") {
+                storePath = configured
+            } else {
+                let dir = configPath.map { ($0 as NSString).deletingLastPathComponent } ?? "conf"
+                storePath = dir.isEmpty ? configured : "\(dir)/\(configured)"
+            }
+        }
+        return ResolvedFiles(configPath: configPath, storePath: storePath, loaded: loaded)
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

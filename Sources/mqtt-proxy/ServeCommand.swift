@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ProxyEngine
+import ProxyModel
+import RouteStore
+import ServiceLifecycle
+
+/// `mqtt-proxy serve`: runs the engine headless until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the proxy headless until SIGTERM/SIGINT (graceful drain on stop).")
+
+    @OptionGroup var files: FileOptions
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    @Option(name: .long, help: "Write logs to this file instead of standard error.")
+    var logFile: String?
+
+    func run() async throws {
+        let resolved: ResolvedFiles
+        do {
+            resolved = try files.resolve()
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        let config = resolved.loaded.config
+        try LogSetup.bootstrap(level: logLevel ?? config.engine.logLevel, file: logFile ?? config.engine.logFile)
+        let logger = Logger(label: "mqtt-proxy")
+        for warning in resolved.loaded.warnings { logger.warning("\(warning)") }
+        if resolved.configPath == nil { logger.notice("no conf/config.yaml: using the built-in default config") }
+
+        let store = FileStore(path: resolved.storePath, logger: Logger(label: "mqtt-proxy.store"))
+        do {
+            try await store.load()
+        } catch {
+            for problem in error.problems { printError("error: \(problem)") }
+            throw ExitCode(1)
+        }
+        let listeners = config.proxyMode.streamEnabled ? config.listeners : []
+        if listeners.isEmpty { logger.warning("no stream listener configured (apisix.stream_proxy.tcp)") }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let engine = ProxyEngine(settings: config.engine, group: group, logger: logger)
+        let service = EngineService(engine: engine, store: store, listeners: listeners, logger: logger) { bound in
+            logger.notice("ready: stream listeners \(bound.joined(separator: ", ")); store \(resolved.storePath)")
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                                 failureTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await serviceGroup.run()
+        } catch {
+            logger.critical("stopped: \(error)")
+            try? await group.shutdownGracefully()
+            throw ExitCode(1)
+        }
+        try? await group.shutdownGracefully()
+    }
+}
