@@ -29,6 +29,8 @@ public enum StandaloneFormat {
             return (resources, problems)
         }
         var index = 1
+        var seen: Set<String> = []
+        var listIndex: [String: Int] = [:]
         for (key, value) in top {
             guard let kind = ResourceKind(rawValue: key) else {
                 if !["routes", "services", "plugin_configs", "consumers", "global_rules", "plugin_metadata",
@@ -51,9 +53,10 @@ public enum StandaloneFormat {
                         throw ValidationError(field: "id", "missing id")
                     }
                     let id = try ObjectID.parse(idValue)
-                    if exists(resources, kind, id) {
+                    guard seen.insert("\(kind.rawValue)/\(id)").inserted else {
                         throw ValidationError(field: "id", "duplicate \(kind.noun) id \(id)")
                     }
+                    listIndex["\(kind.rawValue)/\(id)"] = i
                     try resources.put(kind: kind, id: id, json: item, index: index)
                     index += 1
                 } catch let error as ValidationError {
@@ -67,20 +70,12 @@ public enum StandaloneFormat {
             }
         }
         for (kind, id, error) in resources.referenceErrors() {
-            let i = resources.streamRoutes.index(forKey: id) ?? 0
+            let i = listIndex["\(kind.rawValue)/\(id)"] ?? 0
             let path = "\(kind.rawValue)[\(i)].\(error.field)"
             problems.append(SourceError(file: file, position: doc.position(of: path),
                                         message: "\(kind.rawValue)[\(i)] (id \(id)): \(error.message)"))
         }
         return (resources, problems)
-    }
-
-    private static func exists(_ r: ProxyResources, _ kind: ResourceKind, _ id: String) -> Bool {
-        switch kind {
-        case .streamRoutes: return r.streamRoutes[id] != nil
-        case .upstreams: return r.upstreams[id] != nil
-        case .ssls: return r.ssls[id] != nil
-        }
     }
 
     /// Writes resources in the standalone layout, ending with `#END`.

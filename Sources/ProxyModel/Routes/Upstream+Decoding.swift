@@ -34,6 +34,10 @@ extension Upstream {
                               + streamHashVariables.sorted().joined(separator: ", ") + ")")
             }
         }
+        if type == .chash, Upstream.reducedWeightSum(nodes) > Upstream.maxChashWeightUnits {
+            throw r.error("nodes", "invalid nodes: chash weights too large (sum of weights divided by their "
+                          + "greatest common divisor must be ≤ \(Upstream.maxChashWeightUnits))")
+        }
         retries = try r.integer("retries", range: 0...1_000_000)
         retryTimeout = try r.number("retry_timeout", minimum: 0)
         if let t = r.value("timeout") { timeout = try Upstream.decodeTimeout(t, path: r.path("timeout")) }
@@ -55,6 +59,16 @@ extension Upstream {
         createTime = try r.integer("create_time")
         updateTime = try r.integer("update_time")
         try r.rejectUnknown()
+    }
+
+    /// Ring size bound: each weight unit is 160 ring points, so this keeps a ring under 16 M points.
+    static let maxChashWeightUnits = 100_000
+
+    static func reducedWeightSum(_ nodes: [UpstreamNode]) -> Int {
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        let weights = nodes.map(\.weight).filter { $0 > 0 }
+        let g = weights.reduce(0, gcd)
+        return g == 0 ? 0 : weights.reduce(0) { $0 + $1 / g }
     }
 
     static func decodeNodes(_ value: JSONValue, path: String) throws(ValidationError) -> [UpstreamNode] {
