@@ -72,6 +72,18 @@ let package = Package(
             dependencies: ["MQTTCodec", .product(name: "NIOCore", package: "swift-nio")]
         ),
 
+        // Helpers shared by the engine and end-to-end tests: loopback clients, recording upstreams, a harness.
+        .target(
+            name: "ProxyTestSupport",
+            dependencies: [
+                "ProxyEngine", "MQTTCodec", "ProxyModel", "RouteStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ProxyTestSupport"
+        ),
         .testTarget(
             name: "MQTTCodecTests",
             dependencies: ["MQTTCodec"],
@@ -87,15 +99,19 @@ let package = Package(
         .testTarget(
             name: "ProxyEngineTests",
             dependencies: [
-                "ProxyEngine", "MQTTCodec", "ProxyModel", "RouteStore",
+                "ProxyEngine", "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ProxyEngine", "LoadBalancing", "ProxyModel", "RouteStore",
+                "ProxyEngine", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -1,6 +1,6 @@
 import NIOCore
 
-extension FrontendHandler: ChannelDuplexHandler {
+extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -24,7 +24,9 @@ extension FrontendHandler: ChannelDuplexHandler {
                 buffer!.writeBuffer(&incoming)
             }
             if phase == .prereading { examineConnect(context: context) }
-        case .matching, .relaying, .closed:
+        case .relaying:
+            context.fireChannelRead(data)
+        case .matching, .closed:
             return
         }
     }

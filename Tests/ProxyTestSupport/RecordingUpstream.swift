@@ -1,0 +1,150 @@
+import MQTTCodec
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A broker stand-in for tests: records the client id of every CONNECT it receives and the raw bytes of
+/// each connection, answers with a greeting, then echoes everything back.
+public final class RecordingUpstream: Sendable {
+    /// What the upstream sends once a CONNECT has arrived.
+    public enum Greeting: Sendable {
+        /// `hello world`, as APISIX's own test upstream answers.
+        case helloWorld
+        /// A CONNACK accepting the session, in the client's protocol version.
+        case connack
+    }
+
+    public struct Record: Sendable {
+        public var clientID: String?
+        public var bytes: [UInt8]
+    }
+
+    public let host: String
+    private let boundPort = NIOLockedValueBox(0)
+    /// The port it listens on.
+    public var port: Int { boundPort.withLockedValue { $0 } }
+    private let channel: NIOLockedValueBox<Channel?> = NIOLockedValueBox(nil)
+    private let records = NIOLockedValueBox([ObjectIdentifier: Record]())
+    private let order = NIOLockedValueBox([ObjectIdentifier]())
+    private let children = NIOLockedValueBox([ObjectIdentifier: Channel]())
+
+    private init(host: String) { self.host = host }
+
+    /// Starts listening on `host` (any 127.x address) and a free port.
+    public static func start(host: String = "127.0.0.1", port: Int = 0, greeting: Greeting = .helloWorld,
+                             group: EventLoopGroup) async throws -> RecordingUpstream
+    {
+        let upstream = RecordingUpstream(host: host)
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { ch in
+                let key = ObjectIdentifier(ch)
+                upstream.children.withLockedValue { $0[key] = ch }
+                upstream.records.withLockedValue { $0[key] = Record(clientID: nil, bytes: []) }
+                upstream.order.withLockedValue { $0.append(key) }
+                return ch.eventLoop.makeCompletedFuture {
+                    try ch.pipeline.syncOperations.addHandler(Handler(upstream: upstream, key: key, greeting: greeting))
+                }
+            }
+            .bind(host: host, port: port).get()
+        upstream.boundPort.withLockedValue { $0 = server.localAddress?.port ?? 0 }
+        upstream.channel.withLockedValue { $0 = server }
+        return upstream
+    }
+
+    /// `ip:port` as the balancer names this node.
+    public var address: String { "\(host):\(port)" }
+
+    /// Client ids of the CONNECTs received, in arrival order (nil for an empty id).
+    public var clientIDs: [String?] {
+        let keys = order.withLockedValue { $0 }
+        return records.withLockedValue { r in keys.compactMap { r[$0] }.filter { !$0.bytes.isEmpty }.map(\.clientID) }
+    }
+
+    /// Raw bytes of every connection, in arrival order.
+    public var connections: [Record] {
+        let keys = order.withLockedValue { $0 }
+        return records.withLockedValue { r in keys.compactMap { r[$0] } }
+    }
+
+    /// Connections currently open.
+    public var openCount: Int { children.withLockedValue { $0.count } }
+
+    /// Stops listening and drops every connection.
+    public func stop() async {
+        if let server = channel.withLockedValue({ $0 }) { try? await server.close() }
+        for ch in children.withLockedValue({ Array($0.values) }) { try? await ch.close() }
+    }
+
+    fileprivate func received(_ key: ObjectIdentifier, bytes: [UInt8]) -> [UInt8] {
+        records.withLockedValue { r in
+            r[key]?.bytes.append(contentsOf: bytes)
+            return r[key]?.bytes ?? []
+        }
+    }
+
+    fileprivate func setClientID(_ key: ObjectIdentifier, _ id: String?) {
+        records.withLockedValue { $0[key]?.clientID = id }
+    }
+
+    fileprivate func closed(_ key: ObjectIdentifier) {
+        _ = children.withLockedValue { $0.removeValue(forKey: key) }
+    }
+
+    private final class Handler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let upstream: RecordingUpstream
+        let key: ObjectIdentifier
+        let greeting: Greeting
+        var greeted = false
+
+        init(upstream: RecordingUpstream, key: ObjectIdentifier, greeting: Greeting) {
+            self.upstream = upstream
+            self.key = key
+            self.greeting = greeting
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var buf = unwrapInboundIn(data)
+            let bytes = buf.readBytes(length: buf.readableBytes) ?? []
+            let all = upstream.received(key, bytes: bytes)
+            if !greeted {
+                let whole = context.channel.allocator.buffer(bytes: all)
+                if case .complete(let packet) = ConnectDecoder.decode(whole, maxPacketSize: 1 << 20) {
+                    greeted = true
+                    upstream.setClientID(key, packet.clientID.isEmpty ? nil : packet.clientID)
+                    let reply: [UInt8]
+                    switch greeting {
+                    case .helloWorld: reply = Array("hello world".utf8)
+                    case .connack: reply = ConnackEncoder.accept(protocolLevel: packet.protocolLevel)
+                    }
+                    context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply)), promise: nil)
+                    let rest = Array(all[packet.byteCount...])
+                    if !rest.isEmpty {
+                        context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: rest)), promise: nil)
+                    }
+                    context.flush()
+                } else if case .malformed = ConnectDecoder.decode(whole, maxPacketSize: 1 << 20) {
+                    greeted = true
+                    context.writeAndFlush(wrapOutboundOut(whole), promise: nil)
+                }
+                return
+            }
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if let e = event as? ChannelEvent, case .inputClosed = e { context.close(mode: .output, promise: nil) }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            upstream.closed(key)
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: Error) {
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Bytes received on a test connection, and whether it was closed, readable from any thread.
+public final class ByteCollector: Sendable {
+    private let state = NIOLockedValueBox((bytes: [UInt8](), closed: false))
+    public init() {}
+    func append(_ b: [UInt8]) { state.withLockedValue { $0.bytes.append(contentsOf: b) } }
+    func markClosed() { state.withLockedValue { $0.closed = true } }
+    public var bytes: [UInt8] { state.withLockedValue { $0.bytes } }
+    public var closed: Bool { state.withLockedValue { $0.closed } }
+}
+
+final class CollectingHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let collector: ByteCollector
+    init(_ c: ByteCollector) { collector = c }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buf = unwrapInboundIn(data)
+        collector.append(buf.readBytes(length: buf.readableBytes) ?? [])
+    }
+    func channelInactive(context: ChannelHandlerContext) {
+        collector.markClosed()
+        context.fireChannelInactive()
+    }
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, case .inputClosed = e { collector.markClosed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        collector.markClosed()
+        context.close(promise: nil)
+    }
+}
+
+/// A raw TCP client for tests: send bytes, wait for bytes or for the close.
+public struct TestClient: Sendable {
+    public let channel: Channel
+    public let received: ByteCollector
+
+    /// Connects to `host:port`, optionally from a chosen local address (e.g. 127.0.0.7 to vary the client IP).
+    public static func connect(host: String = "127.0.0.1", port: Int, from localIP: String? = nil,
+                               group: EventLoopGroup, halfClosure: Bool = false) async throws -> TestClient
+    {
+        let collector = ByteCollector()
+        var bootstrap = ClientBootstrap(group: group)
+            .channelOption(.allowRemoteHalfClosure, value: halfClosure)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(CollectingHandler(collector)) }
+            }
+        if let localIP { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localIP, port: 0)) }
+        let channel = try await bootstrap.connect(host: host, port: port).get()
+        return TestClient(channel: channel, received: collector)
+    }
+
+    public func send(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).get()
+    }
+
+    /// Waits until at least `count` bytes arrived (or the connection closed, or time ran out); returns them.
+    @discardableResult
+    public func waitForBytes(_ count: Int, timeout: Double = 5) async -> [UInt8] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while received.bytes.count < count, !received.closed, Date() < deadline {
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+        return received.bytes
+    }
+
+    /// Waits for the peer to close; true when it did within `timeout`.
+    public func waitForClose(timeout: Double = 5) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !received.closed, Date() < deadline {
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+        return received.closed
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+
+    /// Sends our EOF (half-close) while still reading.
+    public func shutdownOutput() async throws {
+        try await channel.close(mode: .output)
+    }
+}
+
+/// Waits until `condition` holds or `timeout` seconds pass; returns the last result.
+public func eventually(timeout: Double = 5, _ condition: @Sendable () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !condition() {
+        if Date() >= deadline { return false }
+        try? await Task.sleep(nanoseconds: 10_000_000)
+    }
+    return true
+}
+
+/// Hex text to bytes (`"100f00"` → `[0x10, 0x0f, 0x00]`).
+public func hexBytes(_ hex: String) -> [UInt8] {
+    var out: [UInt8] = []
+    var chars = Array(hex.utf8)
+    if chars.count % 2 == 1 { chars.append(UInt8(ascii: "0")) }
+    for i in stride(from: 0, to: chars.count, by: 2) {
+        out.append(UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) ?? 0)
+    }
+    return out
+}
+
+/// Runs `body` with a fresh two-thread event loop group and shuts it down afterwards.
+public func withEventLoopGroup<T: Sendable>(_ body: (MultiThreadedEventLoopGroup) async throws -> T) async throws -> T {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    do {
+        let result = try await body(group)
+        try? await group.shutdownGracefully()
+        return result
+    } catch {
+        try? await group.shutdownGracefully()
+        throw error
+    }
+}
