@@ -102,6 +102,7 @@ extension GlueHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
+            relay.noteClose(side == .client ? "client closed" : "broker closed")
             partner?.partnerWriteEOF()
         }
         context.fireUserInboundEventTriggered(event)
