@@ -1,0 +1,192 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOPosix
+import Testing
+
+/// Finds the real MQTT programs the end-to-end tests drive (mosquitto, mosquitto_pub, mosquitto_sub).
+///
+/// When one is missing the test is skipped with a loud message — unless `MQTT_PROXY_REQUIRE_E2E` is set
+/// (CI sets it), in which case the test fails.
+public enum ExternalTools {
+    static let searchPath = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        + ["/usr/sbin", "/usr/local/sbin", "/sbin", "/usr/bin"]
+
+    /// Absolute path of `name`, or nil.
+    public static func find(_ name: String) -> String? {
+        for dir in searchPath {
+            let path = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// Paths of every tool in `names`, or nil after reporting the missing ones (skip or failure).
+    public static func require(_ names: [String], sourceLocation: SourceLocation = #_sourceLocation) -> [String: String]? {
+        var found: [String: String] = [:]
+        var missing: [String] = []
+        for n in names {
+            if let p = find(n) { found[n] = p } else { missing.append(n) }
+        }
+        if missing.isEmpty { return found }
+        let message = "missing \(missing.joined(separator: ", ")) (apt-get install mosquitto mosquitto-clients)"
+        if ProcessInfo.processInfo.environment["MQTT_PROXY_REQUIRE_E2E"] != nil {
+            Issue.record("MQTT_PROXY_REQUIRE_E2E is set but \(message)", sourceLocation: sourceLocation)
+        } else {
+            let banner = String(repeating: "!", count: 78)
+            print("\(banner)\n!! SKIPPING end-to-end test: \(message)\n\(banner)")
+        }
+        return nil
+    }
+
+    /// A TCP port that was free a moment ago on 127.0.0.1.
+    public static func freePort() throws -> Int {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let ch = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
+        let port = ch.localAddress?.port ?? 0
+        try ch.close().wait()
+        return port
+    }
+}
+
+/// A child process started by a test (posix_spawn) and stopped by its PID; output goes to a temp file.
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
+    private let outputPath: String
+    private let lock = NSLock()
+    private var status: Int32?
+
+    /// Starts `path` with `arguments`; standard output and error are collected.
+    public init(_ path: String, _ arguments: [String]) throws {
+        outputPath = NSTemporaryDirectory() + "child-\(UUID().uuidString).out"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // The test process's threads block signals; the child must start with a clean mask and default
+        // handlers (mosquitto_sub's -W relies on SIGALRM).
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, path, &actions, &attr, argv, environ)
+        guard rc == 0 else { throw BrokerError(message: "cannot start \(path): \(String(cString: strerror(rc)))") }
+        pid = child
+    }
+
+    /// Everything the process printed so far.
+    public var text: String {
+        (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Whether it is still running (reaps it when it has exited).
+    public var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if status != nil { return false }
+        var st: Int32 = 0
+        let r = waitpid(pid, &st, WNOHANG)
+        if r == pid {
+            status = (st & 0x7F) == 0 ? (st >> 8) & 0xFF : 128 + (st & 0x7F)
+            return false
+        }
+        return r == 0
+    }
+
+    /// Waits for the process to exit; returns its status, or nil (after killing it) on timeout.
+    @discardableResult
+    public func wait(timeout: Double) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isRunning {
+            if Date() >= deadline {
+                stop()
+                return nil
+            }
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+        return lock.withLock { status }
+    }
+
+    /// Sends SIGTERM to this process (by PID), then SIGKILL if it does not go within a second.
+    public func stop() {
+        guard isRunning else { return }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(1)
+        while isRunning, Date() < deadline { usleep(5_000) }
+        if isRunning {
+            kill(pid, SIGKILL)
+            while isRunning { usleep(5_000) }
+        }
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: outputPath)
+    }
+}
+
+/// A real mosquitto broker on a free loopback port, with its own config in a temp folder.
+public final class MosquittoBroker: Sendable {
+    public let port: Int
+    public let child: ChildProcess
+    public let directory: String
+
+    public static func start(binary: String) async throws -> MosquittoBroker {
+        let dir = NSTemporaryDirectory() + "mosquitto-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for _ in 0..<5 {
+            let port = try ExternalTools.freePort()
+            let conf = "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            try conf.write(toFile: dir + "/mosquitto.conf", atomically: true, encoding: .utf8)
+            let child = try ChildProcess(binary, ["-c", dir + "/mosquitto.conf", "-v"])
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline, child.isRunning {
+                if child.text.contains("running") || child.text.contains("Opening ipv4 listen socket") {
+                    if (try? await probe(port)) == true { return MosquittoBroker(port: port, child: child, directory: dir) }
+                }
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+            child.stop()
+        }
+        throw BrokerError(message: "mosquitto did not start")
+    }
+
+    private init(port: Int, child: ChildProcess, directory: String) {
+        self.port = port
+        self.child = child
+        self.directory = directory
+    }
+
+    private static func probe(_ port: Int) async throws -> Bool {
+        let ch = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port).get()
+        try await ch.close()
+        return true
+    }
+
+    /// `127.0.0.1:port`.
+    public var address: String { "127.0.0.1:\(port)" }
+
+    /// Stops the broker by its PID and removes its folder.
+    public func stop() {
+        child.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+public struct BrokerError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
