@@ -5,6 +5,16 @@ import ProxyModel
 import ProxyTestSupport
 import Testing
 
+/// A route whose nodes all refuse connections.
+func deadRoute(type: String, _ ports: [ClosedPort]) -> JSONValue {
+    var upstream: JSONValue = [
+        "type": .string(type),
+        "nodes": .array(ports.map { ["host": .string($0.host), "port": .int($0.port), "weight": 1] }),
+    ]
+    if type == "chash" { upstream["key"] = "mqtt_client_id" }
+    return ["plugins": ["mqtt-proxy": ["protocol_level": 4]], "upstream": upstream]
+}
+
 @Suite("Placement, fallback and retries through the engine")
 struct PlacementTests {
     /// Connects with `clientID` and returns the address of the node that got the CONNECT.
@@ -66,24 +76,28 @@ struct PlacementTests {
         try await withEventLoopGroup { group in
             let live = [try await RecordingUpstream.start(host: "127.0.0.1", group: group),
                         try await RecordingUpstream.start(host: "127.0.0.2", group: group)]
-            let dead = try await RecordingUpstream.start(host: "127.0.0.3", group: group)
-            await dead.stop()
-            let all = live + [dead]
-            let proxy = try await ProxyHarness.start(
-                resources: .with(routes: [("1", mqttRoute(nodes: all))]), group: group)
-            let ring = ConsistentHashRing(servers: all.map { ($0.address, 1) })
+            let dead = try ClosedPort()
+            defer { dead.release() }
+            let addresses = live.map(\.address) + [dead.address]
+            var route = mqttRoute(nodes: live)
+            route["upstream"]?["nodes"] = .array(addresses.map { a in
+                let (h, p) = Upstream.splitHostPort(a)!
+                return ["host": .string(h), "port": .int(p), "weight": 1]
+            })
+            let proxy = try await ProxyHarness.start(resources: .with(routes: [("1", route)]), group: group)
+            let ring = ConsistentHashRing(servers: addresses.map { ($0, 1) })
             var retried = 0
             for i in 0..<40 {
                 let id = "client-\(i)"
                 let first = ring.lookup(id)!
-                var expected = all[first.node].address
+                var expected = addresses[first.node]
                 if expected == dead.address {
                     var p = ring.next(after: first.point)
-                    while all[p.node].address == dead.address { p = ring.next(after: p.point) }
-                    expected = all[p.node].address
+                    while addresses[p.node] == dead.address { p = ring.next(after: p.point) }
+                    expected = addresses[p.node]
                     retried += 1
                 }
-                #expect(try await place(proxy, all, clientID: id) == expected, "client \(id)")
+                #expect(try await place(proxy, live, clientID: id) == expected, "client \(id)")
             }
             #expect(retried > 0)
             let snap = proxy.engine.registry.snapshot()
@@ -97,12 +111,10 @@ struct PlacementTests {
 
     @Test func allNodesDownClosesAndCounts() async throws {
         try await withEventLoopGroup { group in
-            let a = try await RecordingUpstream.start(host: "127.0.0.1", group: group)
-            let b = try await RecordingUpstream.start(host: "127.0.0.2", group: group)
-            await a.stop()
-            await b.stop()
-            let proxy = try await ProxyHarness.start(
-                resources: .with(routes: [("1", mqttRoute(nodes: [a, b]))]), group: group)
+            let dead = [try ClosedPort(), try ClosedPort()]
+            defer { dead.forEach { $0.release() } }
+            let route = deadRoute(type: "chash", dead)
+            let proxy = try await ProxyHarness.start(resources: .with(routes: [("1", route)]), group: group)
             let client = try await proxy.client()
             try await client.send(ConnectBytes.make(clientID: "x"))
             #expect(await client.waitForClose())
@@ -115,11 +127,10 @@ struct PlacementTests {
 
     @Test func retriesAreBoundedByTheRetriesSetting() async throws {
         try await withEventLoopGroup { group in
-            let nodes = [try await RecordingUpstream.start(host: "127.0.0.1", group: group),
-                         try await RecordingUpstream.start(host: "127.0.0.2", group: group),
-                         try await RecordingUpstream.start(host: "127.0.0.3", group: group)]
-            for n in nodes { await n.stop() }
-            let route = mqttRoute(type: "roundrobin", nodes: nodes, upstreamExtra: ["retries": 1])
+            let dead = [try ClosedPort(), try ClosedPort(), try ClosedPort()]
+            defer { dead.forEach { $0.release() } }
+            var route = deadRoute(type: "roundrobin", dead)
+            route["upstream"]?["retries"] = 1
             let proxy = try await ProxyHarness.start(resources: .with(routes: [("1", route)]), group: group)
             let client = try await proxy.client()
             try await client.send(ConnectBytes.make(clientID: "x"))

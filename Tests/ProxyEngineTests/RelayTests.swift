@@ -118,8 +118,10 @@ struct RelayTests {
     @Test func drainLetsRelaysFinishThenClosesThem() async throws {
         try await withEventLoopGroup { group in
             let node = try await RecordingUpstream.start(group: group)
+            // Its own address, so no other test's listener can take the port once it is closed.
             let proxy = try await ProxyHarness.start(
-                resources: .with(routes: [("1", mqttRoute(type: "roundrobin", nodes: [node]))]), group: group)
+                resources: .with(routes: [("1", mqttRoute(type: "roundrobin", nodes: [node]))]), group: group,
+                host: "127.0.0.77")
             let client = try await proxy.client()
             try await client.send(ConnectBytes.make(clientID: "drain"))
             #expect(await client.waitForBytes(11).count == 11)

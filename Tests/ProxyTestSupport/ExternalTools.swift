@@ -66,6 +66,8 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Keep the test process's sockets out of the child, or it would hold our listeners open.
+        ChildProcess.markDescriptorsCloseOnExec()
         // The test process's threads block signals; the child must start with a clean mask and default
         // handlers (mosquitto_sub's -W relies on SIGALRM).
         var attr = posix_spawnattr_t()
@@ -84,6 +86,16 @@ public final class ChildProcess: @unchecked Sendable {
         let rc = posix_spawn(&child, path, &actions, &attr, argv, environ)
         guard rc == 0 else { throw BrokerError(message: "cannot start \(path): \(String(cString: strerror(rc)))") }
         pid = child
+    }
+
+    /// Sets FD_CLOEXEC on every open descriptor above 2 (NIO's sockets do not carry it).
+    static func markDescriptorsCloseOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for entry in entries {
+            guard let fd = Int32(entry), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// Everything the process printed so far.

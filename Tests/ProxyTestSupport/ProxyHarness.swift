@@ -10,11 +10,13 @@ import RouteStore
 public final class ProxyHarness: Sendable {
     public let engine: ProxyEngine
     public let group: MultiThreadedEventLoopGroup
+    public let host: String
     public let port: Int
     private let ownsGroup: Bool
 
-    private init(engine: ProxyEngine, group: MultiThreadedEventLoopGroup, port: Int, ownsGroup: Bool) {
+    private init(engine: ProxyEngine, group: MultiThreadedEventLoopGroup, host: String, port: Int, ownsGroup: Bool) {
         self.engine = engine
+        self.host = host
         self.group = group
         self.port = port
         self.ownsGroup = ownsGroup
@@ -23,15 +25,17 @@ public final class ProxyHarness: Sendable {
     /// Starts an engine with `resources` live, listening on 127.0.0.1 (free port).
     public static func start(resources: ProxyResources, settings: EngineSettings = EngineSettings(),
                              group: MultiThreadedEventLoopGroup? = nil,
-                             resolver: NodeResolver = NodeResolver()) async throws -> ProxyHarness
+                             resolver: NodeResolver = NodeResolver(), host: String = "127.0.0.1") async throws
+        -> ProxyHarness
     {
         let g = group ?? MultiThreadedEventLoopGroup(numberOfThreads: 2)
         var logger = Logger(label: "test-proxy")
         logger.logLevel = ProcessInfo.processInfo.environment["MQTT_PROXY_TEST_LOG"] != nil ? .debug : .critical
         let engine = ProxyEngine(settings: settings, group: g, logger: logger, resolver: resolver)
         await engine.apply(StoreSnapshot(version: 1, resources: resources))
-        let bound = try await engine.start(listeners: [StreamListener(host: "127.0.0.1", port: 0)])
-        return ProxyHarness(engine: engine, group: g, port: bound.first?.port ?? 0, ownsGroup: group == nil)
+        let bound = try await engine.start(listeners: [StreamListener(host: host, port: 0)])
+        return ProxyHarness(engine: engine, group: g, host: host, port: bound.first?.port ?? 0,
+                            ownsGroup: group == nil)
     }
 
     /// Replaces the live routes, as a store change would.
@@ -47,7 +51,7 @@ public final class ProxyHarness: Sendable {
 
     /// Opens a client connection to the proxy.
     public func client(from localIP: String? = nil, halfClosure: Bool = false) async throws -> TestClient {
-        try await TestClient.connect(port: port, from: localIP, group: group, halfClosure: halfClosure)
+        try await TestClient.connect(host: host, port: port, from: localIP, group: group, halfClosure: halfClosure)
     }
 }
 
