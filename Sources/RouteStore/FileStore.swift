@@ -81,6 +81,15 @@ public actor FileStore {
 
     /// Validates, stores and persists an object; `id` nil takes the id from the body or generates one.
     public func put(_ kind: ResourceKind, id: String?, json: JSONValue) throws(StoreError) -> PutResult {
+        let change = try prepare(kind, id: id, json: json)
+        index += 1
+        try commit(change.resources, kind: kind, id: change.id, deleted: false)
+        return PutResult(created: change.created, object: view(kind, change.id)!)
+    }
+
+    /// What a put would do, without doing it: the resulting content, the id, whether it creates, and the
+    /// stored form of the object.
+    public func prepare(_ kind: ResourceKind, id: String?, json: JSONValue) throws(StoreError) -> PreparedChange {
         guard case .object = json else {
             throw .invalid(ValidationError(field: "", "invalid \(kind.noun): expected a JSON object"))
         }
@@ -99,9 +108,8 @@ public actor FileStore {
         body["id"] = .string(resolvedID)
         body["create_time"] = existing?.value["create_time"] ?? .int(now)
         body["update_time"] = .int(now)
-        index += 1
         let created: Bool
-        do { created = try updated.put(kind: kind, id: resolvedID, json: body, index: index) } catch {
+        do { created = try updated.put(kind: kind, id: resolvedID, json: body, index: index + 1) } catch {
             throw .invalid(error)
         }
         if kind == .streamRoutes, let upID = updated.streamRoutes[resolvedID]?.value.upstreamID,
@@ -110,8 +118,8 @@ public actor FileStore {
             throw .invalid(ValidationError(field: "upstream_id",
                                            "failed to fetch upstream info by upstream id [\(upID)]"))
         }
-        try commit(updated, kind: kind, id: resolvedID, deleted: false)
-        return PutResult(created: created, object: view(kind, resolvedID)!)
+        return PreparedChange(id: resolvedID, created: created, resources: updated, value: body,
+                              previous: existing?.value)
     }
 
     /// Removes an object. Deleting an upstream a stream route uses is refused unless `force`.
@@ -224,6 +232,18 @@ public actor FileStore {
         let digits = String(base)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
     }
+}
+
+/// A validated change not yet applied (used for `?dry_run=true` and the console's preview).
+public struct PreparedChange: Sendable {
+    public var id: String
+    public var created: Bool
+    /// The store content after the change.
+    public var resources: ProxyResources
+    /// The object as it would be stored.
+    public var value: JSONValue
+    /// The object as it is stored now, if any.
+    public var previous: JSONValue?
 }
 
 /// The store file could not be loaded; every problem carries its file and position.

@@ -20,6 +20,13 @@ struct CheckCommand: ParsableCommand {
             throw ExitCode(1)
         }
         for warning in resolved.loaded.warnings { print("warning: \(warning)") }
+        let admin = resolved.loaded.config.admin
+        if let problem = admin.publicKeyProblem {
+            print("error: \(resolved.configPath ?? "config"): serve would refuse to start: \(problem)")
+            errors += 1
+        } else if let warning = admin.safetyWarning {
+            print("warning: \(resolved.configPath ?? "config"): \(warning)")
+        }
         if !resolved.loaded.config.proxyMode.streamEnabled {
             print("warning: \(resolved.configPath ?? "config"): proxy_mode has no stream; no listener will start")
         }

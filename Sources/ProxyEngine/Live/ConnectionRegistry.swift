@@ -9,11 +9,13 @@ final class LiveConnection: Sendable {
     let counters = ConnectionCounters()
     let route: RouteCounters
     let node: NodeCounters
+    let metrics: EngineMetrics.Pair
 
-    init(info: ConnectionInfo, route: RouteCounters, node: NodeCounters) {
+    init(info: ConnectionInfo, route: RouteCounters, node: NodeCounters, metrics: EngineMetrics.Pair) {
         self.info = info
         self.route = route
         self.node = node
+        self.metrics = metrics
     }
 
     /// Records bytes from the client towards the broker.
@@ -21,6 +23,7 @@ final class LiveConnection: Sendable {
         counters.bytesIn.wrappingIncrement(by: n, ordering: .relaxed)
         route.bytesIn.wrappingIncrement(by: n, ordering: .relaxed)
         node.bytesIn.wrappingIncrement(by: n, ordering: .relaxed)
+        metrics.bytesIn.increment(by: n)
     }
 
     /// Records bytes from the broker towards the client.
@@ -28,6 +31,7 @@ final class LiveConnection: Sendable {
         counters.bytesOut.wrappingIncrement(by: n, ordering: .relaxed)
         route.bytesOut.wrappingIncrement(by: n, ordering: .relaxed)
         node.bytesOut.wrappingIncrement(by: n, ordering: .relaxed)
+        metrics.bytesOut.increment(by: n)
     }
 }
 
@@ -52,9 +56,12 @@ public final class ConnectionRegistry: Sendable {
     private let eventCapacity: Int
     /// Unix time at which the engine started.
     public let startedAt: Double
+    /// The swift-metrics instruments fed alongside the counters.
+    public let metrics: EngineMetrics
 
-    public init(eventCapacity: Int = 1000) {
+    public init(eventCapacity: Int = 1000, metrics: EngineMetrics = EngineMetrics()) {
         self.eventCapacity = eventCapacity
+        self.metrics = metrics
         self.startedAt = Date().timeIntervalSince1970
     }
 
@@ -99,6 +106,7 @@ public final class ConnectionRegistry: Sendable {
     func reject(_ reason: RejectReason, routeID: String?, remote: String, clientID: String?, message: String) {
         rejectedTotal.wrappingIncrement(ordering: .relaxed)
         if let routeID { routeCounters(routeID).reject(reason) }
+        metrics.rejected(route: routeID, reason: reason)
         record(.rejected, routeID: routeID, clientID: clientID, remote: remote, node: nil,
                message: "\(reason.rawValue): \(message)")
     }
@@ -109,6 +117,8 @@ public final class ConnectionRegistry: Sendable {
         connection.route.total.wrappingIncrement(ordering: .relaxed)
         connection.node.active.wrappingIncrement(ordering: .relaxed)
         connection.node.total.wrappingIncrement(ordering: .relaxed)
+        connection.metrics.total.increment()
+        connection.metrics.active.increment()
         state.withLockedValue { $0.connections[connection.info.id] = connection }
         let info = connection.info
         record(.connected, routeID: info.routeID, clientID: info.clientID, remote: info.remoteAddress,
@@ -121,6 +131,7 @@ public final class ConnectionRegistry: Sendable {
         guard removed else { return }
         connection.route.active.wrappingDecrement(ordering: .relaxed)
         connection.node.active.wrappingDecrement(ordering: .relaxed)
+        connection.metrics.active.decrement()
         let info = connection.info
         let bytes = "\(connection.counters.bytesIn.load(ordering: .relaxed)) B in, "
             + "\(connection.counters.bytesOut.load(ordering: .relaxed)) B out"

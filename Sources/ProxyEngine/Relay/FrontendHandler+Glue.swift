@@ -15,7 +15,8 @@ extension FrontendHandler {
             routeID: route.route.id, node: node, hashKey: hashKey, ringPoint: route.upstream.type == .chash ? ringPoint : nil,
             attempts: pickState.attempts, startedAt: acceptedAt, bytesIn: 0, bytesOut: 0)
         let live = LiveConnection(info: info, route: registry.routeCounters(route.route.id),
-                                  node: registry.nodeCounters(node))
+                                  node: registry.nodeCounters(node),
+                                  metrics: registry.metrics.pair(route: route.route.id, node: node))
         let idleSeconds = route.upstream.timeout?.idle ?? env.settings.idleTimeout
         let relay = RelayState(live: live, idleLimit: .nanoseconds(Int64(idleSeconds * 1e9)))
         let (clientGlue, brokerGlue) = GlueHandler.pair(relay: relay)

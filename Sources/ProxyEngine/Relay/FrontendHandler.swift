@@ -31,6 +31,7 @@ final class FrontendHandler {
     var connectStarted = NIODeadline.now()
     var readPending = false
     let acceptedAt = Date().timeIntervalSince1970
+    let acceptedDeadline = NIODeadline.now()
 
     /// Buffered client bytes above which reading pauses until the broker connection is up.
     static let pendingLimit = 256 * 1024
@@ -94,6 +95,8 @@ final class FrontendHandler {
         case .complete(let packet):
             self.packet = packet
             prereadTimer?.cancel()
+            env.registry.metrics.recordPreread(route: route.route.id,
+                                               nanoseconds: (NIODeadline.now() - acceptedDeadline).nanoseconds)
             if let id = clientID { logger[metadataKey: "client_id"] = "\(id)" }
             logger.debug("mqtt client id: \(packet.clientID)")
             beginConnecting(context: context)
@@ -155,6 +158,7 @@ final class FrontendHandler {
         let address = node.address
         let connectTimeout = upstream.timeout?.connect ?? env.settings.connectTimeout
         let ringPoint = pickState.ringPoint
+        let attemptStarted = NIODeadline.now()
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(.nanoseconds(Int64(connectTimeout * 1e9)))
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -169,6 +173,8 @@ final class FrontendHandler {
                         upstreamChannel.close(promise: nil)
                         return
                     }
+                    env.registry.metrics.recordUpstreamConnect(
+                        route: route.route.id, nanoseconds: (NIODeadline.now() - attemptStarted).nanoseconds)
                     glue(context: context, upstreamChannel: upstreamChannel, index: index, node: address,
                          ringPoint: ringPoint)
                 case .failure(let error):
@@ -182,6 +188,7 @@ final class FrontendHandler {
         let counters = env.registry.routeCounters(route?.route.id ?? "?")
         counters.connectFailures.wrappingIncrement(ordering: .relaxed)
         env.registry.nodeCounters(node).connectFailures.wrappingIncrement(ordering: .relaxed)
+        env.registry.metrics.pair(route: route?.route.id ?? "?", node: node).connectFailures.increment()
         logger.warning("connect to \(node) failed: \(error)")
         env.registry.record(.upstreamFailure, routeID: route?.route.id, clientID: clientID,
                             remote: addresses.remoteIP, node: node, message: "connect failed: \(error)")

@@ -33,14 +33,14 @@ public final class ProxyEngine: Sendable {
 
     /// Creates an engine on `group` (one event loop per core is right for the proxy).
     public init(settings: EngineSettings, group: EventLoopGroup, logger: Logger,
-                resolver: NodeResolver = NodeResolver())
+                resolver: NodeResolver = NodeResolver(), metrics: EngineMetrics = EngineMetrics())
     {
         self.settings = settings
         self.group = group
         self.logger = logger
         self.resolver = resolver
         self.compiler = RouteCompiler(resolver: resolver)
-        self.registry = ConnectionRegistry(eventCapacity: settings.eventBufferSize)
+        self.registry = ConnectionRegistry(eventCapacity: settings.eventBufferSize, metrics: metrics)
     }
 
     /// The route table new connections are matched against.

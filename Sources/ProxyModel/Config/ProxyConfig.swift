@@ -32,6 +32,12 @@ public struct AdminKey: Sendable, Hashable {
     public var name: String
     public var key: String
     public var role: Role
+
+    public init(name: String, key: String, role: Role) {
+        self.name = name
+        self.key = key
+        self.role = role
+    }
 }
 
 /// `deployment.admin`: the admin API's listener, keys and client allow-list.

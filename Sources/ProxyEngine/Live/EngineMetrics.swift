@@ -1,0 +1,80 @@
+import CoreMetrics
+import NIOConcurrencyHelpers
+
+/// The engine's swift-metrics instruments (exported by the admin API as Prometheus `/metrics`).
+///
+/// Handles are created once per route/node pair and cached, so the hot path only increments.
+public final class EngineMetrics: Sendable {
+    /// Metrics of the connections one route sends to one node.
+    final class Pair: Sendable {
+        let total: Counter
+        let active: Meter
+        let bytesIn: Counter
+        let bytesOut: Counter
+        let connectFailures: Counter
+
+        init(route: String, node: String, factory: any MetricsFactory) {
+            let dims = [("route", route), ("node", node)]
+            total = Counter(label: "mqtt_proxy_connections_total", dimensions: dims, factory: factory)
+            active = Meter(label: "mqtt_proxy_connections_active", dimensions: dims, factory: factory)
+            bytesIn = Counter(label: "mqtt_proxy_bytes_total", dimensions: dims + [("direction", "in")],
+                              factory: factory)
+            bytesOut = Counter(label: "mqtt_proxy_bytes_total", dimensions: dims + [("direction", "out")],
+                               factory: factory)
+            connectFailures = Counter(label: "mqtt_proxy_upstream_connect_failures_total", dimensions: dims,
+                                      factory: factory)
+        }
+    }
+
+    private let factory: any MetricsFactory
+    private let pairs = NIOLockedValueBox([String: Pair]())
+    private let rejections = NIOLockedValueBox([String: Counter]())
+    private let timers = NIOLockedValueBox([String: Timer]())
+
+    /// Uses `factory` (a Prometheus factory in production; the global one by default).
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+    }
+
+    func pair(route: String, node: String) -> Pair {
+        let key = "\(route)\u{0}\(node)"
+        return pairs.withLockedValue { p in
+            if let hit = p[key] { return hit }
+            let made = Pair(route: route, node: node, factory: factory)
+            p[key] = made
+            return made
+        }
+    }
+
+    func rejected(route: String?, reason: RejectReason) {
+        let key = "\(route ?? "")\u{0}\(reason.rawValue)"
+        let counter = rejections.withLockedValue { r in
+            if let hit = r[key] { return hit }
+            let made = Counter(label: "mqtt_proxy_rejections_total",
+                               dimensions: [("route", route ?? ""), ("reason", reason.rawValue)], factory: factory)
+            r[key] = made
+            return made
+        }
+        counter.increment()
+    }
+
+    private func timer(_ label: String, route: String) -> Timer {
+        let key = "\(label)\u{0}\(route)"
+        return timers.withLockedValue { t in
+            if let hit = t[key] { return hit }
+            let made = Timer(label: label, dimensions: [("route", route)], factory: factory)
+            t[key] = made
+            return made
+        }
+    }
+
+    /// Time from accept to a whole CONNECT.
+    func recordPreread(route: String, nanoseconds: Int64) {
+        timer("mqtt_proxy_connect_preread_seconds", route: route).recordNanoseconds(nanoseconds)
+    }
+
+    /// Time a successful upstream connect took.
+    func recordUpstreamConnect(route: String, nanoseconds: Int64) {
+        timer("mqtt_proxy_upstream_connect_seconds", route: route).recordNanoseconds(nanoseconds)
+    }
+}
