@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "AdminAPI", "ProxyEngine", "ProxyModel", "RouteStore", "ProxyTestSupport",
+                "AdminAPI", "ProxyEngine", "ProxyModel", "RouteStore", "ProxyTestSupport", "LoadBalancing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -25,13 +25,14 @@ public final class ProxyHarness: Sendable {
     /// Starts an engine with `resources` live, listening on 127.0.0.1 (free port).
     public static func start(resources: ProxyResources, settings: EngineSettings = EngineSettings(),
                              group: MultiThreadedEventLoopGroup? = nil,
-                             resolver: NodeResolver = NodeResolver(), host: String = "127.0.0.1") async throws
+                             resolver: NodeResolver = NodeResolver(), host: String = "127.0.0.1",
+                             metrics: EngineMetrics = EngineMetrics()) async throws
         -> ProxyHarness
     {
         let g = group ?? MultiThreadedEventLoopGroup(numberOfThreads: 2)
         var logger = Logger(label: "test-proxy")
         logger.logLevel = ProcessInfo.processInfo.environment["MQTT_PROXY_TEST_LOG"] != nil ? .debug : .critical
-        let engine = ProxyEngine(settings: settings, group: g, logger: logger, resolver: resolver)
+        let engine = ProxyEngine(settings: settings, group: g, logger: logger, resolver: resolver, metrics: metrics)
         await engine.apply(StoreSnapshot(version: 1, resources: resources))
         let bound = try await engine.start(listeners: [StreamListener(host: host, port: 0)])
         return ProxyHarness(engine: engine, group: g, host: host, port: bound.first?.port ?? 0,

@@ -1,0 +1,154 @@
+import AdminAPI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LoadBalancing
+import NIOPosix
+import Prometheus
+import ProxyEngine
+import ProxyModel
+import ProxyTestSupport
+import RouteStore
+import Testing
+
+@Suite("Admin API: live status, metrics and dry runs over a running engine")
+struct LiveStatusTests {
+    /// An engine with Prometheus metrics, two recording brokers and `count` held MQTT clients.
+    struct Live {
+        var proxy: ProxyHarness
+        var nodes: [RecordingUpstream]
+        var clients: [ProxyTestSupport.TestClient]
+        var metrics: PrometheusCollectorRegistry
+    }
+
+    func start(group: MultiThreadedEventLoopGroup, count: Int) async throws -> Live {
+        let nodes = [try await RecordingUpstream.start(host: "127.0.0.1", group: group),
+                     try await RecordingUpstream.start(host: "127.0.0.2", group: group)]
+        let route: JSONValue = [
+            "plugins": ["mqtt-proxy": ["protocol_level": 4]],
+            "upstream": ["type": "chash", "key": "mqtt_client_id",
+                         "nodes": .object([nodes[0].address: 1, nodes[1].address: 1])],
+        ]
+        let registry = PrometheusCollectorRegistry()
+        let metrics = EngineMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        var settings = EngineSettings()
+        settings.eventBufferSize = 1000
+        let engine = try await ProxyHarness.start(resources: .with(routes: [("1", route)]), settings: settings,
+                                                  group: group, metrics: metrics)
+        var clients: [ProxyTestSupport.TestClient] = []
+        for i in 0..<count {
+            let c = try await engine.client()
+            try await c.send(ConnectBytes.make(clientID: "dev-\(i)"))
+            _ = await c.waitForBytes(11)
+            clients.append(c)
+        }
+        return Live(proxy: engine, nodes: nodes, clients: clients, metrics: registry)
+    }
+
+    func stop(_ live: Live) async {
+        for c in live.clients { await c.close() }
+        await live.proxy.stop()
+        for n in live.nodes { await n.stop() }
+    }
+
+    @Test func statusEndpointsShowTheLiveConnections() async throws {
+        try await withEventLoopGroup { group in
+            let live = try await start(group: group, count: 6)
+            let rig = try await AdminRig(engine: live.proxy.engine, metrics: live.metrics)
+            defer { rig.cleanup() }
+            try await rig.app.test(.router) { client in
+                let conns = try await client.call(.get, "/v1/connections")
+                #expect(conns.json?["total"] == 6)
+                let first = conns.json?["connections"].flatMap { if case .array(let a) = $0 { a.first } else { nil } }
+                #expect(first?["client_id"]?.stringValue?.hasPrefix("dev-") == true)
+                #expect(first?["route_id"] == "1")
+                #expect(first?["protocol_level"] == 4)
+                #expect(first?["bytes_out"] == 11)
+                let filtered = try await client.call(.get, "/v1/connections?client_id=dev-1")
+                #expect(filtered.json?["total"] == 1)
+                let byNode = try await client.call(.get, "/v1/connections?node=\(live.nodes[0].address)")
+                #expect(byNode.json?["total"]?.intValue == live.nodes[0].openCount)
+
+                let mappings = try await client.call(.get, "/v1/mappings")
+                #expect(mappings.json?["total"] == 6)
+                let counts = (mappings.json?["nodes"]?.objectValue ?? [:]).values.compactMap(\.intValue)
+                #expect(counts.reduce(0, +) == 6)
+
+                let stats = try await client.call(.get, "/v1/routes/stats")
+                let route = stats.json?["routes"].flatMap { if case .array(let a) = $0 { a.first } else { nil } }
+                #expect(route?["active"] == 6 && route?["total"] == 6)
+
+                let events = try await client.call(.get, "/v1/events?since=0")
+                let next = try #require(events.json?["next"]?.intValue)
+                #expect(next >= 6)
+                let none = try await client.call(.get, "/v1/events?since=\(next)")
+                #expect(none.json?["events"] == .array([]))
+                #expect(try await client.call(.get, "/v1/events?since=x").status == .badRequest)
+                #expect(try await client.call(.get, "/v1/connections", key: nil).status == .unauthorized)
+
+                let metrics = try await client.call(.get, "/metrics", key: nil)
+                #expect(metrics.status == .ok)
+                #expect(metrics.text.contains("mqtt_proxy_connections_total{"))
+                #expect(metrics.text.contains("mqtt_proxy_connections_active{"))
+                #expect(metrics.text.contains("mqtt_proxy_bytes_total{"))
+                #expect(metrics.text.contains("mqtt_proxy_upstream_connect_seconds_bucket"))
+                #expect(metrics.text.contains("mqtt_proxy_connect_preread_seconds_bucket"))
+            }
+            await stop(live)
+        }
+    }
+
+    @Test func aDryRunCountsTheClientsThatWouldMoveAndChangesNothing() async throws {
+        try await withEventLoopGroup { group in
+            let live = try await start(group: group, count: 40)
+            let rig = try await AdminRig(engine: live.proxy.engine)
+            defer { rig.cleanup() }
+            let third = "127.0.0.3:\(live.nodes[0].port)"
+            let addresses = live.nodes.map(\.address)
+            let proposed: JSONValue = [
+                "plugins": ["mqtt-proxy": ["protocol_level": 4]],
+                "upstream": ["type": "chash", "key": "mqtt_client_id",
+                             "nodes": .object([addresses[0]: 1, addresses[1]: 1, third: 1])],
+            ]
+            // What the ring says: the clients whose key now maps to the third node.
+            let after = ConsistentHashRing(servers: (addresses + [third]).map { ($0, 1) })
+            let expected = (0..<40).filter { after.lookup("dev-\($0)")!.node == 2 }.count
+            try await rig.app.test(.router) { client in
+                let r = try await client.call(.put, "/apisix/admin/stream_routes/1?dry_run=true", json: proposed)
+                #expect(r.status == .ok)
+                #expect(r.json?["dry_run"] == true)
+                #expect(r.json?["action"] == "create")
+                #expect(r.json?["rebalance"]?["connected"] == 40)
+                #expect(r.json?["rebalance"]?["moving"]?.intValue == expected)
+                if case .array(let moves) = r.json?["rebalance"]?["moves"] ?? .null {
+                    #expect(moves.allSatisfy { $0["to"]?.stringValue == third })
+                }
+                // Nothing was applied.
+                #expect(try await client.call(.get, "/apisix/admin/stream_routes/1").status == .notFound)
+                let invalid = try await client.call(.put, "/apisix/admin/stream_routes/1?dry_run=true",
+                                                    json: ["upstream": ["type": "chash", "nodes": [:]]])
+                #expect(invalid.status == .badRequest)
+            }
+            #expect(expected > 0)
+            await stop(live)
+        }
+    }
+
+    @Test func sslObjectsNeverShowTheirKey() async throws {
+        let rig = try await AdminRig()
+        defer { rig.cleanup() }
+        let pem = "-----BEGIN CERTIFICATE-----\n" + String(repeating: "A", count: 200) + "\n-----END CERTIFICATE-----\n"
+        let key = "-----BEGIN PRIVATE KEY-----\n" + String(repeating: "B", count: 200) + "\n-----END PRIVATE KEY-----\n"
+        try await rig.app.test(.router) { client in
+            let put = try await client.call(.put, "/apisix/admin/ssls/1",
+                                            json: ["cert": .string(pem), "key": .string(key), "snis": ["mqtt.example.com"]])
+            #expect(put.status == .created)
+            #expect(put.json?["value"]?["key"] == nil)
+            let got = try await client.call(.get, "/apisix/admin/ssls/1")
+            #expect(got.json?["value"]?["cert"]?.stringValue == pem)
+            #expect(got.json?["value"]?["key"] == nil)
+            #expect(!got.text.contains("PRIVATE KEY"))
+        }
+    }
+}
