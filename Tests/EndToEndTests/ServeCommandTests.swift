@@ -61,7 +61,18 @@ struct ServeCommandTests {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let port = try ExternalTools.freePort()
-        try "apisix:\n  stream_proxy:\n    tcp: [\"127.0.0.1:\(port)\"]\nmqtt_proxy:\n  drain_timeout: 2\n"
+        let adminPort = try ExternalTools.freePort()
+        try """
+            apisix:
+              stream_proxy:
+                tcp: ["127.0.0.1:\(port)"]
+            deployment:
+              admin:
+                admin_listen: {ip: 127.0.0.1, port: \(adminPort)}
+            mqtt_proxy:
+              drain_timeout: 2
+
+            """
             .write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
         try """
             stream_routes:

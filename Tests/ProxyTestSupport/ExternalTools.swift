@@ -151,45 +151,52 @@ public final class ChildProcess: @unchecked Sendable {
 
 /// A real mosquitto broker on a free loopback port, with its own config in a temp folder.
 public final class MosquittoBroker: Sendable {
+    public let host: String
     public let port: Int
     public let child: ChildProcess
     public let directory: String
 
-    public static func start(binary: String) async throws -> MosquittoBroker {
+    /// Starts mosquitto on `host` and `port` (a free port when nil).
+    public static func start(binary: String, host: String = "127.0.0.1", port fixedPort: Int? = nil) async throws
+        -> MosquittoBroker
+    {
         let dir = NSTemporaryDirectory() + "mosquitto-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for _ in 0..<5 {
-            let port = try ExternalTools.freePort()
-            let conf = "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        for _ in 0..<(fixedPort == nil ? 5 : 1) {
+            let port = try fixedPort ?? ExternalTools.freePort()
+            let conf = "listener \(port) \(host)\nallow_anonymous true\npersistence false\n"
             try conf.write(toFile: dir + "/mosquitto.conf", atomically: true, encoding: .utf8)
             let child = try ChildProcess(binary, ["-c", dir + "/mosquitto.conf", "-v"])
             let deadline = Date().addingTimeInterval(5)
             while Date() < deadline, child.isRunning {
                 if child.text.contains("running") || child.text.contains("Opening ipv4 listen socket") {
-                    if (try? await probe(port)) == true { return MosquittoBroker(port: port, child: child, directory: dir) }
+                    if (try? await probe(host, port)) == true {
+                        return MosquittoBroker(host: host, port: port, child: child, directory: dir)
+                    }
                 }
                 try await Task.sleep(nanoseconds: 20_000_000)
             }
             child.stop()
         }
-        throw BrokerError(message: "mosquitto did not start")
+        throw BrokerError(message: "mosquitto did not start on \(host):\(fixedPort ?? 0)")
     }
 
-    private init(port: Int, child: ChildProcess, directory: String) {
+    private init(host: String, port: Int, child: ChildProcess, directory: String) {
+        self.host = host
         self.port = port
         self.child = child
         self.directory = directory
     }
 
-    private static func probe(_ port: Int) async throws -> Bool {
+    private static func probe(_ host: String, _ port: Int) async throws -> Bool {
         let ch = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port).get()
+            .connect(host: host, port: port).get()
         try await ch.close()
         return true
     }
 
-    /// `127.0.0.1:port`.
-    public var address: String { "127.0.0.1:\(port)" }
+    /// `host:port`.
+    public var address: String { "\(host):\(port)" }
 
     /// Stops the broker by its PID and removes its folder.
     public func stop() {
