@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
     ],
     targets: [
         // Pure wire format of the MQTT packets the proxy looks at (CONNECT, CONNACK, DISCONNECT).
@@ -33,6 +36,7 @@ let package = Package(
             name: "ProxyModel",
             dependencies: [
                 "Yams",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
@@ -99,6 +103,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             path: "Tests/ProxyTestSupport"
         ),
@@ -112,7 +119,12 @@ let package = Package(
             dependencies: ["LoadBalancing"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "ProxyModelTests", dependencies: ["ProxyModel"]),
+        .testTarget(
+            name: "ProxyModelTests",
+            dependencies: [
+                "ProxyModel", "ProxyTestSupport",
+            ]
+        ),
         .testTarget(name: "RouteStoreTests", dependencies: ["RouteStore", "ProxyModel"]),
         .testTarget(
             name: "AdminAPITests",

@@ -74,7 +74,18 @@ struct ResourceRoutes: Sendable {
         if dryRun(request) { return try await preview(kind, id: id, body) }
         let result: PutResult
         do { result = try await store.put(kind, id: id, json: body) } catch { throw adminError(error) }
-        return JSONResponse.make(result.created ? .created : .ok, keyValue(result.object))
+        return JSONResponse.make(result.created ? .created : .ok, withWarnings(keyValue(result.object), result.object))
+    }
+
+    /// Adds `warning` to an answer about an ssl object whose certificate is outside its validity period.
+    func withWarnings(_ answer: JSONValue, _ item: StoredObjectView) -> JSONValue {
+        guard item.kind == .ssls, let ssl = try? SSLObject(json: item.value, id: item.id),
+              ssl.summary.isExpired()
+        else { return answer }
+        var out = answer
+        out["warning"] = .string("certificate \(ssl.summary.subject) is outside its validity period "
+                                 + "(\(ssl.summary.notValidBefore) – \(ssl.summary.notValidAfter)): expired or not yet valid")
+        return out
     }
 
     func post(_ kind: ResourceKind, _ request: Request) async throws -> Response {

@@ -138,8 +138,10 @@ struct LiveStatusTests {
     @Test func sslObjectsNeverShowTheirKey() async throws {
         let rig = try await AdminRig()
         defer { rig.cleanup() }
-        let pem = "-----BEGIN CERTIFICATE-----\n" + String(repeating: "A", count: 200) + "\n-----END CERTIFICATE-----\n"
-        let key = "-----BEGIN PRIVATE KEY-----\n" + String(repeating: "B", count: 200) + "\n-----END PRIVATE KEY-----\n"
+        let (pem, key) = try makeCertificate(cn: "mqtt.example.com", sans: ["mqtt.example.com"])
+        let old = try makeCertificate(cn: "old.example.com", sans: ["old.example.com"],
+                                      notBefore: Date(timeIntervalSince1970: 0),
+                                      notAfter: Date(timeIntervalSince1970: 86400))
         try await rig.app.test(.router) { client in
             let put = try await client.call(.put, "/apisix/admin/ssls/1",
                                             json: ["cert": .string(pem), "key": .string(key), "snis": ["mqtt.example.com"]])
@@ -149,6 +151,17 @@ struct LiveStatusTests {
             #expect(got.json?["value"]?["cert"]?.stringValue == pem)
             #expect(got.json?["value"]?["key"] == nil)
             #expect(!got.text.contains("PRIVATE KEY"))
+            #expect(put.json?["warning"] == nil)
+            let expired = try await client.call(.put, "/apisix/admin/ssls/2",
+                                                json: ["cert": .string(old.cert), "key": .string(old.key),
+                                                       "snis": ["old.example.com"]])
+            #expect(expired.status == .created)
+            #expect(expired.json?["warning"]?.stringValue?.contains("expired") == true)
+            let mismatch = try await client.call(.put, "/apisix/admin/ssls/3",
+                                                 json: ["cert": .string(pem), "key": .string(old.key),
+                                                        "snis": ["mqtt.example.com"]])
+            #expect(mismatch.status == .badRequest)
+            #expect(mismatch.json?["error_msg"] == "key does not match the certificate")
         }
     }
 }
