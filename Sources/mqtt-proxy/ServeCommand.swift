@@ -64,7 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger.notice("ready: stream listeners \(bound.joined(separator: ", ")); store \(resolved.storePath)")
         }
         let admin = AdminServer.application(
-            settings: AdminSettings(admin: config.admin, proxyMode: config.proxyMode), store: store, engine: engine,
+            settings: AdminSettings(admin: config.admin, proxyMode: config.proxyMode,
+                                   bodyLimit: config.admin.bodyLimit), store: store, engine: engine,
             metrics: prometheus, logger: Logger(label: "mqtt-proxy.admin")
         ) { address in
             logger.notice("admin API on \(address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?")")

@@ -42,6 +42,7 @@ struct ConfigLoadingTests {
             mqtt_proxy:
               preread_timeout: 5
               preread_max_bytes: 4096
+              admin_body_limit: 2048
             """
         let loaded = try ProxyConfig.load(text: text, file: "config.yaml")
         let c = loaded.config
@@ -55,6 +56,7 @@ struct ConfigLoadingTests {
         #expect(c.admin.allowAdmin.map(\.text) == ["127.0.0.0/24"])
         #expect(c.etcd?.hosts == ["http://127.0.0.1:2379"])
         #expect(c.engine.prereadTimeout == 5 && c.engine.prereadMaxBytes == 4096)
+        #expect(c.admin.bodyLimit == 2048)
         // One warning each for node_listen, router and nginx_config, with their lines.
         #expect(loaded.warnings.count == 3)
         #expect(loaded.warnings.contains { $0.message.contains("node_listen") && $0.position?.line == 2 })

@@ -119,6 +119,11 @@ extension ProxyConfig {
             case "drain_timeout": e.drainTimeout = try seconds()
             case "dns_refresh": e.dnsRefresh = try seconds()
             case "store_watch_interval": e.storeWatchInterval = try seconds()
+            case "admin_body_limit":
+                guard let n = v.intValue, (1024...64 * 1024 * 1024).contains(n) else {
+                    throw fail(path, "admin_body_limit must be an integer 1024…67108864 (bytes)")
+                }
+                config.admin.bodyLimit = n
             case "event_buffer":
                 guard let n = v.intValue, (10...1_000_000).contains(n) else {
                     throw fail(path, "event_buffer must be an integer 10…1000000")

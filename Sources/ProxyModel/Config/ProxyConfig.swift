@@ -47,6 +47,8 @@ public struct AdminConfig: Sendable, Hashable {
     public var keys: [AdminKey] = []
     public var keyRequired = true
     public var allowAdmin: [CIDR] = []
+    /// Largest admin request body accepted, in bytes (`mqtt_proxy.admin_body_limit`); larger is a 413.
+    public var bodyLimit = 1024 * 1024
     public init() {}
 }
 
