@@ -12,13 +12,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         var errors = 0
-        let resolved: ResolvedFiles
-        do {
-            resolved = try files.resolve()
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
+        let resolved = try files.resolveOrExit()
         for warning in resolved.loaded.warnings { print("warning: \(warning)") }
         let admin = resolved.loaded.config.admin
         if let problem = admin.publicKeyProblem {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import ProxyModel
 
@@ -59,6 +60,18 @@ extension FileOptions {
             }
         }
         return ResolvedFiles(configPath: configPath, storePath: storePath, loaded: loaded)
+    }
+}
+
+extension FileOptions {
+    /// `resolve()`, printing the problem and exiting 1 when the config cannot be read.
+    func resolveOrExit() throws -> ResolvedFiles {
+        do {
+            return try resolve()
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
     }
 }
 

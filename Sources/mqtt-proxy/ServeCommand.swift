@@ -26,13 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     var logFile: String?
 
     func run() async throws {
-        let resolved: ResolvedFiles
-        do {
-            resolved = try files.resolve()
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
+        let resolved = try files.resolveOrExit()
         let config = resolved.loaded.config
         if let problem = config.admin.publicKeyProblem {
             printError("error: \(resolved.configPath ?? "config"): refusing to start: \(problem)")

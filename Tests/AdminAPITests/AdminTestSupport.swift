@@ -8,6 +8,7 @@ import NIOCore
 import Prometheus
 import ProxyEngine
 import ProxyModel
+import ProxyTestSupport
 import RouteStore
 
 let adminKey = "edd1c9f034335f136f87ad84b625c8f1"
@@ -73,22 +74,9 @@ extension TestClientProtocol {
     }
 }
 
-/// The seed's roundrobin route body.
-let seedRoundRobin = """
-    {
-        "plugins": {
-            "mqtt-proxy": {
-                "protocol_name": "MQTT",
-                "protocol_level": 4
-            }
-        },
-        "upstream": {
-            "type": "roundrobin",
-            "nodes": [{
-                "host": "127.0.0.1",
-                "port": 1980,
-                "weight": 1
-            }]
-        }
-    }
-    """
+/// The seed's roundrobin route body, cut from the plugin document's curl command.
+let seedRoundRobin: String = {
+    let command = SeedCommands.putRoundRobin
+    let start = command.index(after: command.firstIndex(of: "{")!)
+    return "{" + command[start...].dropLast()
+}()

@@ -38,9 +38,16 @@ struct PlacementTests {
             }
             let proxy = try await ProxyHarness.start(
                 resources: .with(routes: [("1", mqttRoute(nodes: nodes, weights: [1, 2, 1]))]), group: group)
+            // 30 ids, plus (since node ports, and so the ring, change from run to run) one id per node that
+            // the ring sends there, so every node is exercised.
+            var ids = (0..<30).map { "sensor-\($0)" }
+            for n in nodes {
+                if let id = (0..<1000).map({ "extra-\($0)" }).first(where: {
+                    predictedNode($0, nodes, weights: [1, 2, 1]) == n.address
+                }) { ids.append(id) }
+            }
             var seen: Set<String> = []
-            for i in 0..<30 {
-                let id = "sensor-\(i)"
+            for id in ids {
                 let got = try await place(proxy, nodes, clientID: id)
                 #expect(got == predictedNode(id, nodes, weights: [1, 2, 1]), "client \(id)")
                 if let got { seen.insert(got) }
