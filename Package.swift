@@ -75,10 +75,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The ncursesw C library, for the console's terminal backend.
+        .systemLibrary(name: "CNCursesw", path: "Sources/CNCursesw", providers: [.apt(["libncurses-dev"])]),
+        // The operator console: pure state, views on an off-screen grid, and the curses backend.
+        .target(
+            name: "Console",
+            dependencies: [
+                "CNCursesw", "ProxyEngine", "ProxyModel", "RouteStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "mqtt-proxy",
             dependencies: [
-                "ProxyEngine", "ProxyModel", "RouteStore", "AdminAPI",
+                "ProxyEngine", "ProxyModel", "RouteStore", "AdminAPI", "Console",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -126,6 +138,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RouteStoreTests", dependencies: ["RouteStore", "ProxyModel"]),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: ["Console", "ProxyEngine", "ProxyModel", "ProxyTestSupport"]
+        ),
         .testTarget(
             name: "AdminAPITests",
             dependencies: [

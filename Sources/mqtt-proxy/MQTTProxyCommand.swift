@@ -6,8 +6,8 @@ struct MQTTProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mqtt-proxy",
         abstract: "MQTT-aware TCP load balancer compatible with Apache APISIX's mqtt-proxy stream plugin.",
-        subcommands: [ServeCommand.self, CheckCommand.self],
-        defaultSubcommand: ServeCommand.self
+        subcommands: [ConsoleCommand.self, ServeCommand.self, CheckCommand.self],
+        defaultSubcommand: ConsoleCommand.self
     )
 }
 

@@ -2,6 +2,7 @@ import Atomics
 import DequeModule
 import Foundation
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// A relayed connection's fixed facts plus its live byte counters.
 final class LiveConnection: Sendable {
@@ -10,12 +11,19 @@ final class LiveConnection: Sendable {
     let route: RouteCounters
     let node: NodeCounters
     let metrics: EngineMetrics.Pair
+    /// The client's channel, so an operator can close this one connection.
+    let channel: Channel?
+    /// Set when an operator closed the connection (the close reason then says so).
+    let closedByOperator = ManagedAtomic<Bool>(false)
 
-    init(info: ConnectionInfo, route: RouteCounters, node: NodeCounters, metrics: EngineMetrics.Pair) {
+    init(info: ConnectionInfo, route: RouteCounters, node: NodeCounters, metrics: EngineMetrics.Pair,
+         channel: Channel? = nil)
+    {
         self.info = info
         self.route = route
         self.node = node
         self.metrics = metrics
+        self.channel = channel
     }
 
     /// Records bytes from the client towards the broker.

@@ -1,3 +1,4 @@
+import Atomics
 import LoadBalancing
 import NIOCore
 
@@ -16,7 +17,8 @@ extension FrontendHandler {
             attempts: pickState.attempts, startedAt: acceptedAt, bytesIn: 0, bytesOut: 0)
         let live = LiveConnection(info: info, route: registry.routeCounters(route.route.id),
                                   node: registry.nodeCounters(node),
-                                  metrics: registry.metrics.pair(route: route.route.id, node: node))
+                                  metrics: registry.metrics.pair(route: route.route.id, node: node),
+                                  channel: context.channel)
         let idleSeconds = route.upstream.timeout?.idle ?? env.settings.idleTimeout
         let relay = RelayState(live: live, idleLimit: .nanoseconds(Int64(idleSeconds * 1e9)))
         let (clientGlue, brokerGlue) = GlueHandler.pair(relay: relay)
@@ -39,7 +41,8 @@ extension FrontendHandler {
         context.channel.closeFuture.and(upstreamChannel.closeFuture).assumeIsolated().whenComplete { _ in
             relay.idleCheck?.cancel()
             balancer.connectionClosed(index)
-            let reason = relay.closeReason ?? "closed"
+            let reason = live.closedByOperator.load(ordering: .relaxed)
+                ? "disconnected by operator" : relay.closeReason ?? "closed"
             registry.unregister(live, reason: reason)
             logger.info("relay ended: \(reason)")
         }

@@ -1,0 +1,100 @@
+import Foundation
+import ProxyEngine
+import ProxyModel
+import RouteStore
+
+extension ConsoleLoop {
+    /// Carries out what the controller asked for. Store work runs in tasks and reports back through the
+    /// bridge; the editor runs right here, with the terminal handed over to it.
+    func perform(_ commands: [ConsoleCommand]) {
+        for command in commands {
+            switch command {
+            case .quit:
+                quitRequested = true
+            case .saveRoute(let id, let body):
+                saveRoute(id: id, body: body)
+            case .deleteRoute(let id):
+                deleteRoute(id: id)
+            case .disconnect(let connectionID):
+                let info = data.engine.connections.first { $0.id == connectionID }
+                let name = info.map { "\($0.clientID ?? "<empty>") (\($0.remoteAddress):\($0.remotePort))" }
+                    ?? "connection \(connectionID)"
+                if env.engine.disconnect(connectionID: connectionID) {
+                    controller.report("disconnected \(name)", isError: false)
+                } else {
+                    controller.report("\(name) is already gone", isError: true)
+                }
+            case .editRouteInEditor(let id, let json):
+                editInEditor(id: id, json: json)
+            case .previewRebalance(let id, let body):
+                previewRebalance(id: id, body: body)
+            }
+        }
+    }
+
+    private func saveRoute(id: String, body: JSONValue) {
+        let store = env.store
+        let bridge = env.bridge
+        Task {
+            do throws(StoreError) {
+                let result = try await store.put(.streamRoutes, id: id, json: body)
+                bridge.post(.report("stream route \(result.object.id) \(result.created ? "created" : "saved")",
+                                    isError: false))
+            } catch {
+                bridge.post(.report("stream route \(id) not saved: \(error.description)", isError: true))
+            }
+        }
+    }
+
+    private func deleteRoute(id: String) {
+        let store = env.store
+        let bridge = env.bridge
+        Task {
+            do throws(StoreError) {
+                try await store.delete(.streamRoutes, id: id)
+                bridge.post(.report("stream route \(id) deleted", isError: false))
+            } catch {
+                bridge.post(.report("stream route \(id) not deleted: \(error.description)", isError: true))
+            }
+        }
+    }
+
+    private func previewRebalance(id: String, body: JSONValue) {
+        let store = env.store
+        let engine = env.engine
+        let bridge = env.bridge
+        Task {
+            do throws(StoreError) {
+                let change = try await store.prepare(.streamRoutes, id: id, json: body)
+                bridge.post(.preview(await engine.previewRebalance(proposed: change.resources)))
+            } catch {
+                bridge.post(.report("stream route \(id): \(error.description)", isError: true))
+            }
+        }
+    }
+
+    /// Suspends curses, edits the route's JSON in `$EDITOR`, takes the terminal back, and gives the
+    /// controller the new text (nil when unchanged or when the editor failed).
+    private func editInEditor(id: String?, json: JSONValue) {
+        let launcher = EditorLauncher()
+        let bridge = env.bridge
+        screen.suspend()
+        let outcome: Result<String?, EditorError>
+        do throws(EditorError) {
+            outcome = .success(try launcher.edit(json.prettyJSONText, name: "route-\(id ?? "new")") { pid in
+                bridge.setEditor(pid)
+            })
+        } catch {
+            outcome = .failure(error)
+        }
+        screen.resume()
+        switch outcome {
+        case .success(let text):
+            controller.editorReturned(id: id, text: text)
+        case .failure(let error):
+            controller.editorReturned(id: id, text: nil)
+            controller.report(error.description, isError: true)
+            env.logger.warning("console: \(error)")
+        }
+    }
+}

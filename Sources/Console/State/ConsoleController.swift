@@ -1,0 +1,49 @@
+import Foundation
+import ProxyEngine
+import ProxyModel
+
+/// The console's brain, free of terminal I/O: takes keys and data, keeps the state, draws frames into a
+/// `CellGrid`, and returns commands for the host to carry out. Owned by the UI thread.
+public final class ConsoleController {
+    public private(set) var state: ConsoleState
+
+    public init(readonly: Bool = false) {
+        state = ConsoleState(readonly: readonly)
+    }
+
+    /// Applies one key; returns the effects the host must perform.
+    public func handle(_ key: Key, data: ConsoleData) -> [ConsoleCommand] {
+        KeyHandling.reduce(&state, key, data: data)
+    }
+
+    /// Draws the current view (and any overlay) for a terminal of `width`×`height`.
+    public func render(data: ConsoleData, width: Int, height: Int) -> CellGrid {
+        var grid = CellGrid(width: width, height: height)
+        Screen.draw(state: state, data: data, into: &grid)
+        return grid
+    }
+
+    /// The outcome of a command, shown in the status line (e.g. "route 7 saved", or a validation error).
+    public func report(_ message: String, isError: Bool) {
+        state.status = StatusMessage(text: message, isError: isError)
+    }
+
+    /// The edited text came back from `$EDITOR` (nil when the editor failed or the file was unchanged).
+    public func editorReturned(id: String?, text: String?) {
+        KeyHandling.editorReturned(&state, id: id, text: text)
+    }
+
+    /// The rebalance preview for a pending route save is ready.
+    public func previewReady(_ preview: RebalancePreview) {
+        KeyHandling.previewReady(&state, preview)
+    }
+
+    /// Whether updates are paused (`p`): the host then keeps showing the last data.
+    public var isPaused: Bool { state.paused }
+}
+
+/// A one-line message at the bottom of the screen.
+public struct StatusMessage: Sendable, Equatable {
+    public var text: String
+    public var isError: Bool
+}

@@ -1,0 +1,73 @@
+import ProxyEngine
+import ProxyModel
+
+/// The four views, in key order.
+public enum ViewKind: Int, Sendable, CaseIterable {
+    case connections = 1
+    case mappings = 2
+    case routes = 3
+    case log = 4
+
+    public var title: String {
+        switch self {
+        case .connections: return "Connections"
+        case .mappings: return "Clients→Nodes"
+        case .routes: return "Routes"
+        case .log: return "Log"
+        }
+    }
+}
+
+/// A yes/no question; the answer defaults to No.
+public struct ConfirmDialog: Sendable, Equatable {
+    public var title: String
+    public var message: String
+    public var yes = false
+    public var action: ConsoleCommand
+}
+
+/// The live clients a pending route save would move, waiting for apply or cancel.
+public struct RebalanceDialog: Sendable, Equatable {
+    public var routeID: String
+    public var body: JSONValue
+    public var preview: RebalancePreview
+    public var scroll = 0
+}
+
+/// What sits on top of the current view.
+public enum Overlay: Sendable, Equatable {
+    case help
+    case confirm(ConfirmDialog)
+    case detail(connectionID: UInt64)
+    case form(RouteForm)
+    case rebalance(RebalanceDialog)
+}
+
+/// Everything the console remembers between frames.
+public struct ConsoleState: Sendable, Equatable {
+    public var view: ViewKind = .connections
+    public var selection: [ViewKind: Int] = [:]
+    public var top: [ViewKind: Int] = [:]
+    public var filter: [ViewKind: String] = [:]
+    /// The filter being typed after `/`, or nil.
+    public var filterDraft: String?
+    public var sortColumn: [ViewKind: Int] = [:]
+    public var sortReversed: [ViewKind: Bool] = [:]
+    public var overlay: Overlay?
+    public var status: StatusMessage?
+    public var paused = false
+    public let readonly: Bool
+    /// `:` was typed; a following `q` quits.
+    public var colonPending = false
+    /// The log view follows new events unless the operator scrolled up.
+    public var followLog = true
+
+    public init(readonly: Bool) {
+        self.readonly = readonly
+    }
+
+    var selected: Int {
+        get { selection[view] ?? 0 }
+        set { selection[view] = max(0, newValue) }
+    }
+}

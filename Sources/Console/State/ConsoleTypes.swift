@@ -1,0 +1,55 @@
+import Foundation
+import ProxyEngine
+import ProxyModel
+
+/// A key press as the console understands it (the curses backend translates raw codes into these).
+public enum Key: Sendable, Equatable, Hashable {
+    case char(Character)
+    case up, down, left, right, pageUp, pageDown, home, end
+    case enter, escape, tab, backTab, backspace, delete
+    /// The terminal changed size.
+    case resize
+    /// Ctrl-C typed while the terminal is in raw mode.
+    case interrupt
+}
+
+/// Something the console asks its host to do; the pure state machine never performs effects itself.
+public enum ConsoleCommand: Sendable, Equatable {
+    /// Stop the console and, with it, the engine and the admin API.
+    case quit
+    /// Store (create or replace) a stream route; the reply comes back through `ConsoleController.report`.
+    case saveRoute(id: String, body: JSONValue)
+    /// Delete a stream route.
+    case deleteRoute(id: String)
+    /// Open the route as JSON in `$EDITOR`; the host calls `ConsoleController.editorReturned` afterwards.
+    case editRouteInEditor(id: String?, json: JSONValue)
+    /// Close one relayed connection.
+    case disconnect(connectionID: UInt64)
+    /// Compute which live clients would move if `body` replaced route `id` (answered through
+    /// `ConsoleController.previewReady`).
+    case previewRebalance(id: String, body: JSONValue)
+}
+
+/// Everything a frame shows: the engine's live picture and the store's routes, at one moment.
+public struct ConsoleData: Sendable {
+    public var engine: EngineSnapshot
+    public var resources: ProxyResources
+    public var storeVersion: Int
+    /// Unix time the frame is drawn for.
+    public var now: Double
+    /// Admin API address, for the header.
+    public var adminAddress: String?
+    /// Connections per second per route over the last minute, oldest first (for sparklines).
+    public var connectRates: [String: [Double]]
+
+    public init(engine: EngineSnapshot, resources: ProxyResources, storeVersion: Int, now: Double,
+                adminAddress: String? = nil, connectRates: [String: [Double]] = [:])
+    {
+        self.engine = engine
+        self.resources = resources
+        self.storeVersion = storeVersion
+        self.now = now
+        self.adminAddress = adminAddress
+        self.connectRates = connectRates
+    }
+}

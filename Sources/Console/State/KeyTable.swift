@@ -1,0 +1,94 @@
+/// What a key does; the key table maps keys to these, per view.
+public enum Action: Sendable, Equatable {
+    case help, quit, colon, pause
+    case view(ViewKind), nextView, previousView
+    case up, down, pageUp, pageDown, top, bottom
+    case filter, sort, sortReverse, open
+    case addRoute, editRoute, editRouteInEditor, deleteRoute, disconnect
+}
+
+/// One row of the key table: the keys, where they apply, what they do, and the words shown in help.
+public struct KeyBinding: Sendable {
+    public var keys: [Key]
+    /// Views where the binding applies; empty means everywhere.
+    public var views: [ViewKind]
+    public var action: Action
+    /// Short label for the footer.
+    public var label: String
+    /// Sentence for the `?` help.
+    public var help: String
+    /// Whether the binding changes routes or connections (disabled by `--readonly`).
+    public var mutates = false
+}
+
+/// The console's key table: data, from which both dispatch and the help overlay are generated.
+public enum KeyTable {
+    public static let bindings: [KeyBinding] = [
+        KeyBinding(keys: [.char("?")], views: [], action: .help, label: "help", help: "show this help"),
+        KeyBinding(keys: [.char("1")], views: [], action: .view(.connections), label: "conns",
+                   help: "Connections view"),
+        KeyBinding(keys: [.char("2")], views: [], action: .view(.mappings), label: "nodes",
+                   help: "Clients → Nodes view"),
+        KeyBinding(keys: [.char("3")], views: [], action: .view(.routes), label: "routes", help: "Routes view"),
+        KeyBinding(keys: [.char("4")], views: [], action: .view(.log), label: "log", help: "Log view"),
+        KeyBinding(keys: [.tab], views: [], action: .nextView, label: "next", help: "next view"),
+        KeyBinding(keys: [.backTab], views: [], action: .previousView, label: "prev", help: "previous view"),
+        KeyBinding(keys: [.up, .char("k")], views: [], action: .up, label: "↑", help: "move up"),
+        KeyBinding(keys: [.down, .char("j")], views: [], action: .down, label: "↓", help: "move down"),
+        KeyBinding(keys: [.pageUp, .char("b")], views: [], action: .pageUp, label: "pgup", help: "page up"),
+        KeyBinding(keys: [.pageDown, .char(" ")], views: [], action: .pageDown, label: "pgdn", help: "page down"),
+        KeyBinding(keys: [.home, .char("g")], views: [], action: .top, label: "top", help: "first row"),
+        KeyBinding(keys: [.end, .char("G")], views: [], action: .bottom, label: "end", help: "last row"),
+        KeyBinding(keys: [.char("/")], views: [], action: .filter, label: "filter",
+                   help: "filter rows (substring, or a regex); Esc clears"),
+        KeyBinding(keys: [.char("s")], views: [.connections, .routes], action: .sort, label: "sort",
+                   help: "sort by the next column"),
+        KeyBinding(keys: [.char("S")], views: [.connections, .routes], action: .sortReverse, label: "rev",
+                   help: "reverse the sort order"),
+        KeyBinding(keys: [.enter], views: [.connections], action: .open, label: "detail",
+                   help: "CONNECT details of the selected connection"),
+        KeyBinding(keys: [.char("x")], views: [.connections], action: .disconnect, label: "kick",
+                   help: "disconnect the selected client (asks first)", mutates: true),
+        KeyBinding(keys: [.char("a")], views: [.routes, .mappings], action: .addRoute, label: "add",
+                   help: "add a stream route (form)", mutates: true),
+        KeyBinding(keys: [.char("e")], views: [.routes, .mappings], action: .editRoute, label: "edit",
+                   help: "edit the selected route (form)", mutates: true),
+        KeyBinding(keys: [.char("E")], views: [.routes, .mappings], action: .editRouteInEditor, label: "$EDITOR",
+                   help: "edit the selected route as JSON in $EDITOR", mutates: true),
+        KeyBinding(keys: [.char("d")], views: [.routes], action: .deleteRoute, label: "delete",
+                   help: "delete the selected route (asks first; default No)", mutates: true),
+        KeyBinding(keys: [.char("p")], views: [], action: .pause, label: "pause", help: "pause / resume updates"),
+        KeyBinding(keys: [.char(":")], views: [], action: .colon, label: ":q", help: ":q quits too"),
+        KeyBinding(keys: [.char("q"), .interrupt], views: [], action: .quit, label: "quit",
+                   help: "quit (stops the proxy and the admin API)"),
+    ]
+
+    /// The binding for `key` in `view`, if any.
+    public static func binding(for key: Key, in view: ViewKind) -> KeyBinding? {
+        bindings.first { $0.keys.contains(key) && ($0.views.isEmpty || $0.views.contains(view)) }
+    }
+
+    /// How a key is written in help and the footer.
+    public static func name(_ key: Key) -> String {
+        switch key {
+        case .char(" "): return "Space"
+        case .char(let c): return String(c)
+        case .up: return "↑"
+        case .down: return "↓"
+        case .left: return "←"
+        case .right: return "→"
+        case .pageUp: return "PgUp"
+        case .pageDown: return "PgDn"
+        case .home: return "Home"
+        case .end: return "End"
+        case .enter: return "Enter"
+        case .escape: return "Esc"
+        case .tab: return "Tab"
+        case .backTab: return "Shift-Tab"
+        case .backspace: return "Bksp"
+        case .delete: return "Del"
+        case .resize: return "resize"
+        case .interrupt: return "Ctrl-C"
+        }
+    }
+}

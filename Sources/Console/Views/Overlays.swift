@@ -1,0 +1,121 @@
+import Foundation
+import ProxyEngine
+
+/// Boxes drawn over the current view: help, confirmations, connection detail, the route form, the
+/// rebalance preview.
+enum Overlays {
+    static func draw(_ overlay: Overlay, _ state: ConsoleState, _ data: ConsoleData, _ grid: inout CellGrid) {
+        switch overlay {
+        case .help: help(state, &grid)
+        case .confirm(let d): confirm(d, &grid)
+        case .detail(let id): detail(id, data, &grid)
+        case .form(let f): form(f, &grid)
+        case .rebalance(let d): rebalance(d, &grid)
+        }
+    }
+
+    /// Frames a box of `lines` and returns nothing; lines longer than the box are clipped.
+    static func box(_ title: String, _ lines: [(String, Role)], _ grid: inout CellGrid, minWidth: Int = 30) {
+        let inner = min(grid.width - 4, max(minWidth, lines.map { CellGrid.displayWidth($0.0) }.max() ?? 0,
+                                            CellGrid.displayWidth(title) + 4))
+        let height = min(grid.height - 2, lines.count + 2)
+        let left = max(0, (grid.width - inner - 2) / 2)
+        let top = max(0, (grid.height - height) / 2)
+        grid.fill(row: top, column: left, count: inner + 2, character: "─", role: .border)
+        grid.put("┌", row: top, column: left, role: .border)
+        grid.put("┐", row: top, column: left + inner + 1, role: .border)
+        grid.put(" \(title) ", row: top, column: left + 2, role: .header, maxWidth: inner - 2)
+        for i in 0..<(height - 2) {
+            let row = top + 1 + i
+            grid.fill(row: row, column: left, count: inner + 2, role: .normal)
+            grid.put("│", row: row, column: left, role: .border)
+            grid.put("│", row: row, column: left + inner + 1, role: .border)
+            if lines.indices.contains(i) {
+                grid.put(lines[i].0, row: row, column: left + 1, role: lines[i].1, maxWidth: inner)
+            }
+        }
+        let bottom = top + height - 1
+        grid.fill(row: bottom, column: left, count: inner + 2, character: "─", role: .border)
+        grid.put("└", row: bottom, column: left, role: .border)
+        grid.put("┘", row: bottom, column: left + inner + 1, role: .border)
+    }
+
+    /// The help text, generated from the key table.
+    static func helpLines(readonly: Bool) -> [(String, Role)] {
+        var lines: [(String, Role)] = []
+        for b in KeyTable.bindings {
+            let keys = b.keys.map(KeyTable.name).joined(separator: "/")
+            let scope = b.views.isEmpty ? "" : " (" + b.views.map(\.title).joined(separator: ", ") + ")"
+            let off = b.mutates && readonly ? " [read-only: off]" : ""
+            lines.append((keys.padding(toLength: 12, withPad: " ", startingAt: 0) + b.help + scope + off,
+                          b.mutates && readonly ? .dim : .normal))
+        }
+        lines.append(("Esc          clear the filter / close a box", .normal))
+        return lines
+    }
+
+    static func help(_ state: ConsoleState, _ grid: inout CellGrid) {
+        box("Keys — Esc closes", helpLines(readonly: state.readonly), &grid)
+    }
+
+    static func confirm(_ d: ConfirmDialog, _ grid: inout CellGrid) {
+        let buttons = (d.yes ? "[ Yes ]   No  " : "  Yes   [ No ]")
+        box(d.title, [(d.message, .normal), ("", .normal), (buttons, .accent),
+                      ("y yes · n/Esc no · ←/→ choose · Enter answers", .dim)], &grid)
+    }
+
+    static func detail(_ id: UInt64, _ data: ConsoleData, _ grid: inout CellGrid) {
+        guard let c = data.engine.connections.first(where: { $0.id == id }) else {
+            box("Connection", [("connection \(id) has closed", .dim)], &grid)
+            return
+        }
+        let lines: [(String, Role)] = [
+            ("client id     \(c.clientID ?? "<empty>")", .accent),
+            ("username      \(c.username ?? "-")", .normal),
+            ("MQTT          \(ViewRows.version(c.protocolLevel))", .normal),
+            ("keep-alive    \(c.keepAlive.map { "\($0) s" } ?? "-")", .normal),
+            ("clean start   \(c.cleanStart.map { $0 ? "yes" : "no" } ?? "-")", .normal),
+            ("remote        \(c.remoteAddress):\(c.remotePort)", .normal),
+            ("local         \(c.localAddress):\(c.localPort)", .normal),
+            ("route         \(c.routeID)", .normal),
+            ("node          \(c.node)", .good),
+            ("hash key      \(c.hashKey ?? "- (not chash)")", .normal),
+            ("ring point    \(c.ringPoint.map(String.init) ?? "-")", .normal),
+            ("attempts      \(c.attempts)", c.attempts > 1 ? .warning : .normal),
+            ("age           \(Format.duration(data.now - c.startedAt))", .normal),
+            ("bytes         in \(Format.bytes(c.bytesIn)) · out \(Format.bytes(c.bytesOut))", .normal),
+        ]
+        box("Connection \(c.id)", lines, &grid, minWidth: 44)
+    }
+
+    static func form(_ f: RouteForm, _ grid: inout CellGrid) {
+        var lines: [(String, Role)] = []
+        for field in RouteForm.Field.allCases {
+            let focused = field == f.focus
+            let value = f.value(field) + (focused ? "▏" : "")
+            let label = field.label.padding(toLength: 15, withPad: " ", startingAt: 0)
+            lines.append(("\(focused ? "▸" : " ") \(label) \(value)", focused ? .input : .normal))
+            if focused { lines.append(("                  \(field.hint)", .dim)) }
+        }
+        lines.append(("", .normal))
+        lines.append((f.error.map { "✗ \($0)" } ?? "✓ valid", f.error == nil ? .good : .bad))
+        lines.append(("Tab/↓ next · Shift-Tab/↑ previous · Enter save · Esc cancel", .dim))
+        box(f.editing.map { "Edit route \($0)" } ?? "Add route", lines, &grid, minWidth: 56)
+    }
+
+    static func rebalance(_ d: RebalanceDialog, _ grid: inout CellGrid) {
+        let p = d.preview
+        var lines: [(String, Role)] = [
+            ("\(p.moves.count) of \(p.considered) connected clients would move", p.moves.isEmpty ? .good : .warning),
+            ("", .normal),
+        ]
+        let room = max(1, grid.height - 10)
+        for m in p.moves.dropFirst(d.scroll).prefix(room) {
+            lines.append(("\(m.clientID ?? "<empty> \(m.hashKey)"): \(m.from) → \(m.to ?? "(no node)")", .normal))
+        }
+        if p.moves.count > room + d.scroll { lines.append(("… \(p.moves.count - room - d.scroll) more (↓)", .dim)) }
+        lines.append(("", .normal))
+        lines.append(("Enter/a apply · Esc/c cancel — clients move when they reconnect", .dim))
+        box("Apply change to route \(d.routeID)?", lines, &grid, minWidth: 50)
+    }
+}

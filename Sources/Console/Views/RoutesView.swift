@@ -1,0 +1,65 @@
+import ProxyEngine
+import ProxyModel
+
+/// View 3: every stream route with its match, plugin, upstream, nodes, counters and a rate sparkline.
+enum RoutesView {
+    static let columns = [
+        Column(title: "ID", minWidth: 6, priority: 10),
+        Column(title: "NAME/DESC", minWidth: 10, flex: 1, priority: 3),
+        Column(title: "MATCH", minWidth: 8, priority: 6),
+        Column(title: "PLUGIN", minWidth: 7, priority: 5),
+        Column(title: "UPSTREAM", minWidth: 14, flex: 1, priority: 7),
+        Column(title: "NODES", minWidth: 18, flex: 4, priority: 8),
+        Column(title: "ACT", minWidth: 4, priority: 9, rightAligned: true),
+        Column(title: "TOTAL", minWidth: 6, priority: 4, rightAligned: true),
+        Column(title: "REJ", minWidth: 4, priority: 6, rightAligned: true),
+        Column(title: "IN/OUT", minWidth: 11, priority: 2, rightAligned: true),
+        Column(title: "CONN/S 60s", minWidth: 10, flex: 1, priority: 1),
+    ]
+    static let sortColumnIndex = [0, 6, 7, 8]
+
+    static func draw(_ state: ConsoleState, _ data: ConsoleData, _ grid: inout CellGrid, rows: Range<Int>) {
+        let items = ViewRows.routes(state, data)
+        let layout = Table.layout(columns, width: grid.width)
+        var titles = columns.map(\.title)
+        titles[sortColumnIndex[state.sortColumn[.routes] ?? 0]] += (state.sortReversed[.routes] ?? false) ? "▲" : "▼"
+        grid.fill(row: rows.lowerBound, role: .header)
+        Table.drawRow(&grid, row: rows.lowerBound, layout: layout, columns: columns, values: titles, role: .header)
+        guard !items.isEmpty else {
+            grid.put("no stream routes — press a to add one", row: rows.lowerBound + 1, column: 1, role: .dim)
+            return
+        }
+        let selected = min(state.selection[.routes] ?? 0, items.count - 1)
+        let body = (rows.lowerBound + 1)..<(rows.upperBound - 2)
+        let first = Scrolling.firstRow(selected: selected, count: items.count, visible: body.count)
+        let sparkWidth = layout.first { $0.index == 10 }?.width ?? 10
+        for (offset, r) in items[first...].prefix(body.count).enumerated() {
+            let row = body.lowerBound + offset
+            let route = r.stored.value
+            let plugin = route.mqttProxy.map { "\($0.protocolName)/\($0.protocolLevel)" } ?? "tcp"
+            let upstream = r.upstream.map { up in
+                (route.upstreamID.map { "#\($0) " } ?? "") + (up.type == .chash ? "chash \(up.key ?? "")" : up.type.rawValue)
+            } ?? "missing"
+            let nodes = r.upstream?.nodes.map { "\($0.address)×\($0.weight)" }.joined(separator: " ") ?? ""
+            let s = r.stats
+            let values = [
+                (route.sni != nil ? "🔒" : "") + r.stored.id, route.name ?? route.desc ?? "", ViewRows.matchText(route),
+                plugin, upstream, nodes, "\(s?.active ?? 0)", "\(s?.total ?? 0)", "\(ViewRows.rejected(s))",
+                "\(Format.bytes(s?.bytesIn ?? 0))/\(Format.bytes(s?.bytesOut ?? 0))",
+                Format.sparkline(data.connectRates[r.stored.id] ?? [], width: sparkWidth),
+            ]
+            let isSelected = first + offset == selected
+            if isSelected { grid.fill(row: row, role: .selected) }
+            Table.drawRow(&grid, row: row, layout: layout, columns: columns, values: values,
+                          role: isSelected ? .selected : .normal,
+                          roles: isSelected ? [] : [.accent, nil, nil, nil, nil, .dim, .good, nil,
+                                                    ViewRows.rejected(s) > 0 ? .bad : nil, nil, .bar])
+        }
+        // Rejections of the selected route, by reason.
+        if let s = items[selected].stats, !s.rejected.isEmpty {
+            let text = "rejected on \(items[selected].stored.id): " + s.rejected.sorted { $0.key.rawValue < $1.key.rawValue }
+                .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+            grid.put(text, row: rows.upperBound - 1, column: 0, role: .bad)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import ProxyEngine
+
+/// Draws a whole frame: header, view tabs, the current view, status line, key footer, overlays.
+enum Screen {
+    static func draw(state: ConsoleState, data: ConsoleData, into grid: inout CellGrid) {
+        guard grid.height >= 6, grid.width >= 20 else {
+            grid.put("terminal too small", row: 0, column: 0, role: .warning)
+            return
+        }
+        drawHeader(state, data, &grid)
+        drawTabs(state, &grid)
+        let body = 2..<(grid.height - 2)
+        switch state.view {
+        case .connections: ConnectionsView.draw(state, data, &grid, rows: body)
+        case .mappings: MappingsView.draw(state, data, &grid, rows: body)
+        case .routes: RoutesView.draw(state, data, &grid, rows: body)
+        case .log: LogView.draw(state, data, &grid, rows: body)
+        }
+        drawStatus(state, &grid)
+        drawFooter(state, &grid)
+        if let overlay = state.overlay { Overlays.draw(overlay, state, data, &grid) }
+    }
+
+    static func drawHeader(_ state: ConsoleState, _ data: ConsoleData, _ grid: inout CellGrid) {
+        grid.fill(row: 0, role: .header)
+        let e = data.engine
+        var parts = ["mqtt-proxy"]
+        parts.append("listen " + (e.listeners.isEmpty ? "none" : e.listeners.joined(separator: ",")))
+        parts.append("up " + Format.duration(data.now - e.startedAt))
+        parts.append("conns \(e.connections.count)")
+        parts.append("total \(e.totalAccepted)")
+        parts.append("rejected \(e.totalRejected)")
+        if let admin = data.adminAddress { parts.append("admin \(admin)") }
+        var x = grid.put(" " + parts.joined(separator: " │ "), row: 0, column: 0, role: .header)
+        if state.paused || state.readonly {
+            let tag = (state.paused ? " PAUSED " : "") + (state.readonly ? " READ-ONLY " : "")
+            x = grid.width - CellGrid.displayWidth(tag)
+            grid.put(tag, row: 0, column: max(0, x), role: .warning)
+        }
+    }
+
+    static func drawTabs(_ state: ConsoleState, _ grid: inout CellGrid) {
+        var x = 0
+        for v in ViewKind.allCases {
+            let label = " \(v.rawValue) \(v.title) "
+            x += grid.put(label, row: 1, column: x, role: v == state.view ? .selected : .dim) + 1
+        }
+        if let f = state.filter[state.view], state.filterDraft == nil {
+            grid.put(" filter: \(f)", row: 1, column: x, role: .accent)
+        }
+    }
+
+    static func drawStatus(_ state: ConsoleState, _ grid: inout CellGrid) {
+        let row = grid.height - 2
+        if let draft = state.filterDraft {
+            grid.put("/" + draft + "▏", row: row, column: 0, role: .input)
+            return
+        }
+        if state.colonPending {
+            grid.put(":", row: row, column: 0, role: .input)
+            return
+        }
+        if let s = state.status { grid.put(s.text, row: row, column: 0, role: s.isError ? .bad : .dim) }
+    }
+
+    static func drawFooter(_ state: ConsoleState, _ grid: inout CellGrid) {
+        let row = grid.height - 1
+        var x = 0
+        for b in KeyTable.bindings where b.views.contains(state.view) || ["help", "filter", "pause", "quit"]
+            .contains(b.label)
+        {
+            if b.mutates, state.readonly { continue }
+            let key = KeyTable.name(b.keys[0])
+            let width = CellGrid.displayWidth(key) + CellGrid.displayWidth(b.label) + 2
+            guard x + width <= grid.width else { break }
+            x += grid.put(key, row: row, column: x, role: .accent)
+            x += grid.put(" " + b.label + " ", row: row, column: x, role: .dim)
+        }
+    }
+}

@@ -1,0 +1,176 @@
+@testable import Console
+@testable import ProxyEngine
+import ProxyModel
+import Testing
+
+@Suite("Console key handling as pure state transitions")
+struct KeyHandlingTests {
+    let data = Fixture.data()
+
+    @Test func viewsSwitchByNumberAndTab() {
+        let c = ConsoleController()
+        _ = c.handle(.char("3"), data: data)
+        #expect(c.state.view == .routes)
+        _ = c.handle(.tab, data: data)
+        #expect(c.state.view == .log)
+        _ = c.handle(.tab, data: data)
+        #expect(c.state.view == .connections)
+        _ = c.handle(.backTab, data: data)
+        #expect(c.state.view == .log)
+    }
+
+    @Test func filterNarrowsAndEscapeClears() {
+        let c = ConsoleController()
+        for ch in "/0012" { _ = c.handle(.char(ch), data: data) }
+        _ = c.handle(.enter, data: data)
+        #expect(c.state.filter[.connections] == "0012")
+        let lines = Fixture.render(c, data)
+        #expect(lines.contains { $0.contains("sensor-0012") })
+        #expect(!lines.contains { $0.contains("sensor-0001 ") })
+        _ = c.handle(.escape, data: data)
+        #expect(c.state.filter[.connections] == nil)
+        // A regex works too.
+        for ch in "/^sensor-00(01|02) " { _ = c.handle(.char(ch), data: data) }
+        _ = c.handle(.enter, data: data)
+        #expect(ViewRows.connections(c.state, data).compactMap(\.clientID) == ["sensor-0001", "sensor-0002"])
+    }
+
+    @Test func sortCyclesAndReverses() {
+        let c = ConsoleController()
+        _ = c.handle(.char("s"), data: data)
+        #expect(c.state.sortColumn[.connections] == 1)
+        #expect(c.state.status?.text == "sorted by remote")
+        _ = c.handle(.char("S"), data: data)
+        let first = ViewRows.connections(c.state, data).first
+        #expect(first?.remoteAddress == "10.1.0.9")
+    }
+
+    @Test func navigationStaysInBounds() {
+        let c = ConsoleController()
+        _ = c.handle(.up, data: data)
+        #expect(c.state.selection[.connections] == 0)
+        _ = c.handle(.end, data: data)
+        #expect(c.state.selection[.connections] == 11)
+        _ = c.handle(.down, data: data)
+        #expect(c.state.selection[.connections] == 11)
+        _ = c.handle(.char("k"), data: data)
+        #expect(c.state.selection[.connections] == 10)
+    }
+
+    @Test func deleteAsksAndDefaultsToNo() {
+        let c = ConsoleController()
+        _ = c.handle(.char("3"), data: data)
+        #expect(c.handle(.char("d"), data: data).isEmpty)
+        guard case .confirm(let d) = c.state.overlay else { Issue.record("no confirmation"); return }
+        #expect(!d.yes)
+        #expect(c.handle(.enter, data: data).isEmpty)
+        #expect(c.state.overlay == nil)
+        _ = c.handle(.char("d"), data: data)
+        _ = c.handle(.right, data: data)
+        #expect(c.handle(.enter, data: data) == [.deleteRoute(id: "1")])
+        _ = c.handle(.char("d"), data: data)
+        #expect(c.handle(.char("y"), data: data) == [.deleteRoute(id: "1")])
+    }
+
+    @Test func readonlyDisablesEveryMutatingKey() {
+        let c = ConsoleController(readonly: true)
+        _ = c.handle(.char("3"), data: data)
+        for key: Key in [.char("a"), .char("e"), .char("E"), .char("d")] {
+            #expect(c.handle(key, data: data).isEmpty)
+            #expect(c.state.overlay == nil)
+            #expect(c.state.status?.isError == true)
+        }
+        _ = c.handle(.char("1"), data: data)
+        #expect(c.handle(.char("x"), data: data).isEmpty)
+        #expect(c.state.overlay == nil)
+        #expect(!Fixture.render(c).last!.contains("delete"))
+    }
+
+    @Test func quitByQColonQAndCtrlC() {
+        #expect(ConsoleController().handle(.char("q"), data: data) == [.quit])
+        let c = ConsoleController()
+        _ = c.handle(.char(":"), data: data)
+        #expect(c.handle(.char("q"), data: data) == [.quit])
+        #expect(ConsoleController().handle(.interrupt, data: data) == [.quit])
+    }
+
+    @Test func pauseToggles() {
+        let c = ConsoleController()
+        _ = c.handle(.char("p"), data: data)
+        #expect(c.isPaused)
+        #expect(Fixture.render(c)[0].contains("PAUSED"))
+        _ = c.handle(.char("p"), data: data)
+        #expect(!c.isPaused)
+    }
+
+    @Test func theFormValidatesWithTheModelsValidator() {
+        let c = ConsoleController()
+        _ = c.handle(.char("3"), data: data)
+        _ = c.handle(.char("a"), data: data)
+        guard case .form(let form) = c.state.overlay else { Issue.record("no form"); return }
+        #expect(form.value(.id) == "2")
+        // No nodes yet: Enter shows the validator's message and saves nothing.
+        #expect(c.handle(.enter, data: data).isEmpty)
+        if case .form(let f) = c.state.overlay { #expect(f.error != nil) }
+        // Type a bad remote_addr, then nodes.
+        for _ in 0..<3 { _ = c.handle(.tab, data: data) }
+        for ch in ":/8" { _ = c.handle(.char(ch), data: data) }
+        for _ in 0..<6 { _ = c.handle(.tab, data: data) }
+        for ch in "127.0.0.1:1883=1, 127.0.0.2:1883=2" { _ = c.handle(.char(ch), data: data) }
+        #expect(c.handle(.enter, data: data).isEmpty)
+        guard case .form(let bad) = c.state.overlay else { Issue.record("form closed"); return }
+        #expect(bad.error == "invalid remote_addr: :/8")
+        #expect(Fixture.render(c, width: 100, height: 30).contains { $0.contains("✗ invalid remote_addr: :/8") })
+        // Fix it: back to remote_addr, erase.
+        for _ in 0..<6 { _ = c.handle(.backTab, data: data) }
+        for _ in 0..<3 { _ = c.handle(.backspace, data: data) }
+        let commands = c.handle(.enter, data: data)
+        guard case .saveRoute(let id, let body) = commands.first else { Issue.record("not saved: \(commands)"); return }
+        #expect(id == "2")
+        #expect(body["upstream"]?["nodes"] == ["127.0.0.1:1883": 1, "127.0.0.2:1883": 2])
+        #expect(body["plugins"]?["mqtt-proxy"]?["protocol_level"] == 4)
+    }
+
+    @Test func editingAChashRouteAsksForARebalancePreviewFirst() {
+        let c = ConsoleController()
+        _ = c.handle(.char("3"), data: data)
+        _ = c.handle(.char("e"), data: data)
+        guard case .form(let form) = c.state.overlay else { Issue.record("no form"); return }
+        #expect(form.value(.nodes) == "127.0.0.1:1883=1, 127.0.0.2:1883=1")
+        for _ in 0..<9 { _ = c.handle(.tab, data: data) }
+        for ch in ", 127.0.0.3:1883=1" { _ = c.handle(.char(ch), data: data) }
+        let commands = c.handle(.enter, data: data)
+        guard case .previewRebalance(let id, _) = commands.first else { Issue.record("\(commands)"); return }
+        #expect(id == "1")
+        let preview = RebalancePreview(considered: 12, moves: [
+            .init(connectionID: 1, clientID: "sensor-0001", hashKey: "sensor-0001", routeID: "1",
+                  from: "127.0.0.1:1883", to: "127.0.0.3:1883"),
+        ])
+        c.previewReady(preview)
+        let lines = Fixture.render(c, width: 100, height: 30)
+        #expect(lines.contains { $0.contains("1 of 12 connected clients would move") })
+        #expect(lines.contains { $0.contains("sensor-0001: 127.0.0.1:1883 → 127.0.0.3:1883") })
+        guard case .saveRoute(let saved, _) = c.handle(.enter, data: data).first else {
+            Issue.record("apply did not save")
+            return
+        }
+        #expect(saved == "1")
+    }
+
+    @Test func anEditorRoundTripIsValidatedThenConfirmed() {
+        let c = ConsoleController()
+        _ = c.handle(.char("3"), data: data)
+        guard case .editRouteInEditor(let id, let json) = c.handle(.char("E"), data: data).first else {
+            Issue.record("no editor command")
+            return
+        }
+        #expect(id == "1" && json["create_time"] == nil)
+        c.editorReturned(id: "1", text: "{ not json")
+        #expect(c.state.status?.isError == true)
+        c.editorReturned(id: "1", text: #"{"upstream": {"nodes": {"127.0.0.1:1": 1}}, "remote_addr": "x"}"#)
+        #expect(c.state.status?.text == "not saved: invalid remote_addr: x")
+        c.editorReturned(id: "1", text: #"{"upstream": {"nodes": {"127.0.0.1:1": 1}}}"#)
+        guard case .confirm = c.state.overlay else { Issue.record("no confirmation"); return }
+        #expect(c.handle(.char("y"), data: data).first.map { if case .saveRoute = $0 { true } else { false } } == true)
+    }
+}

@@ -1,0 +1,110 @@
+@testable import Console
+@testable import ProxyEngine
+import Testing
+
+@Suite("Console rendering on an off-screen grid")
+struct RenderingTests {
+    @Test(arguments: [(80, 24), (160, 48)])
+    func connectionsView(width: Int, height: Int) {
+        let lines = Fixture.render(ConsoleController(), width: width, height: height)
+        #expect(lines.count == height)
+        #expect(lines.allSatisfy { CellGrid.displayWidth($0) <= width })
+        #expect(lines[0].contains("mqtt-proxy") && lines[0].contains("conns 12") && lines[0].contains("up 1h02m"))
+        #expect(lines[1].contains("1 Connections") && lines[1].contains("4 Log"))
+        #expect(lines[2].contains("CLIENT ID▼") && lines[2].contains("NODE"))
+        #expect(lines.contains { $0.contains("sensor-0001") && $0.contains("127.0.0.1:1883") })
+        #expect(lines.contains { $0.contains(width >= 160 ? "<empty> 10.1.0.5" : "<empty>") })
+        #expect(lines[height - 1].contains("? help") && lines[height - 1].contains("q quit"))
+        if width >= 160 {
+            #expect(lines[2].contains("REMOTE") && lines[2].contains("OUT") && lines[2].contains("TLS"))
+            #expect(lines.contains { $0.contains("10.1.0.1:50001") && $0.contains("3.1.1") })
+        } else {
+            // Narrow terminals drop the least important columns rather than overlap them.
+            #expect(!lines[2].contains("TLS"))
+        }
+    }
+
+    @Test func longClientIDsAreTruncatedWithAnEllipsis() {
+        var d = Fixture.data(connections: 1)
+        d.engine.connections = [Fixture.connection(1, String(repeating: "very-long-client-id-", count: 5),
+                                                   node: "127.0.0.1:1883")]
+        let lines = Fixture.render(ConsoleController(), d)
+        #expect(lines.contains { $0.contains("very-long-cli") && $0.contains("…") })
+    }
+
+    @Test(arguments: [(80, 24), (160, 48)])
+    func mappingsView(width: Int, height: Int) {
+        let c = ConsoleController()
+        _ = c.handle(.char("2"), data: Fixture.data())
+        let lines = Fixture.render(c, width: width, height: height)
+        #expect(lines.contains { $0.contains("route 1 · chash on mqtt_client_id · 12 client(s)") })
+        let first = lines.first { $0.contains("127.0.0.1:1883") && $0.contains("w1") }
+        #expect(first?.contains("8") == true && first?.contains("67% (exp 50%)") == true)
+        #expect(first?.contains("█") == true)
+        #expect(lines.contains { $0.contains("clients on 127.0.0.1:1883 (route 1): 8") })
+        #expect(lines.contains { $0.contains("sensor-0001") })
+    }
+
+    @Test(arguments: [(80, 24), (160, 48)])
+    func routesView(width: Int, height: Int) {
+        let c = ConsoleController()
+        _ = c.handle(.char("3"), data: Fixture.data())
+        let lines = Fixture.render(c, width: width, height: height)
+        #expect(lines[2].contains("ID") && lines[2].contains("NODES") && lines[2].contains("ACT"))
+        let row = lines.first { $0.hasPrefix("1 ") }
+        #expect(row?.contains("127.0.0.1:1883×1") == true)
+        #expect(lines.contains { $0.contains("plain") })
+        #expect(lines.contains { $0.contains("rejected on 1: protocol_mismatch 1") })
+        if width >= 160 {
+            #expect(lines.contains { $0.contains("MQTT/4") && $0.contains("chash mqtt_client_id") && $0.contains(":9100") })
+            #expect(lines.contains { $0.contains("▁") && $0.contains("█") })
+        }
+    }
+
+    @Test func logView() {
+        let c = ConsoleController()
+        _ = c.handle(.char("4"), data: Fixture.data())
+        let lines = Fixture.render(c, width: 120, height: 24)
+        #expect(lines.contains { $0.contains("reload") && $0.contains("store file reloaded") })
+        #expect(lines.contains { $0.contains("rejected") && $0.contains("protocol_mismatch") })
+        // Newest at the bottom.
+        let reload = lines.firstIndex { $0.contains("store file reloaded") } ?? 99
+        let rejected = lines.firstIndex { $0.contains("protocol_mismatch") } ?? -1
+        #expect(reload < rejected)
+    }
+
+    @Test func helpIsGeneratedFromTheKeyTable() {
+        let c = ConsoleController()
+        _ = c.handle(.char("?"), data: Fixture.data())
+        let lines = Fixture.render(c, width: 120, height: 40)
+        for b in KeyTable.bindings {
+            #expect(lines.contains { $0.contains(b.help) }, "help lacks \(b.help)")
+        }
+    }
+
+    @Test func detailShowsConnectFields() {
+        let c = ConsoleController()
+        _ = c.handle(.enter, data: Fixture.data())
+        let lines = Fixture.render(c, width: 100, height: 30)
+        #expect(lines.contains { $0.contains("client id     sensor-0001") })
+        #expect(lines.contains { $0.contains("keep-alive    60 s") })
+        #expect(lines.contains { $0.contains("ring point    7") })
+    }
+
+    @Test func tinyTerminalsDoNotCrash() {
+        for (w, h) in [(10, 3), (20, 6), (40, 10), (1, 1), (0, 0)] {
+            let lines = Fixture.render(ConsoleController(), width: w, height: h)
+            #expect(lines.count == h)
+        }
+    }
+
+    @Test func wideCharactersTakeTwoColumns() {
+        var grid = CellGrid(width: 10, height: 1)
+        grid.put("端末abc", row: 0, column: 0)
+        #expect(grid.lines[0] == "端末abc")
+        #expect(CellGrid.displayWidth("端末abc") == 7)
+        var clipped = CellGrid(width: 5, height: 1)
+        clipped.put("abcdefgh", row: 0, column: 0)
+        #expect(clipped.lines[0] == "abcd…")
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import ProxyTestSupport
+import Testing
+
+/// `mqtt-proxy console` in a real terminal (tmux): live clients show up, `q` quits and restores the terminal.
+@Suite("The console under tmux", .serialized)
+struct ConsoleTmuxTests {
+    /// A console running in tmux against a temp config and store, with two upstreams behind a chash route.
+    struct Fixture {
+        var tmux: TmuxSession
+        var directory: String
+        var streamPort: Int
+        var upstreams: [RecordingUpstream]
+
+        /// Marker the pane prints once the console process has exited, followed by its exit status.
+        static let exitMarker = "[console exited:"
+
+        /// Writes config and store, starts the upstreams, and starts the console in a 120×40 tmux pane.
+        static func start(tmuxPath: String, binary: String, group: EventLoopGroup) async throws -> Fixture {
+            let dir = NSTemporaryDirectory() + "mqtt-proxy-console-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var upstreams: [RecordingUpstream] = []
+            for _ in 0..<2 { upstreams.append(try await RecordingUpstream.start(greeting: .connack, group: group)) }
+            let streamPort = try ExternalTools.freePort()
+            let adminPort = try ExternalTools.freePort()
+            try """
+                apisix:
+                  stream_proxy:
+                    tcp: ["127.0.0.1:\(streamPort)"]
+                deployment:
+                  admin:
+                    admin_listen: {ip: 127.0.0.1, port: \(adminPort)}
+                mqtt_proxy:
+                  drain_timeout: 1
+
+                """.write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
+            let nodes = upstreams.map { "\"\($0.address)\": 1" }.joined(separator: ", ")
+            try """
+                stream_routes:
+                  - id: 1
+                    plugins: {mqtt-proxy: {protocol_level: 4}}
+                    upstream: {type: chash, key: mqtt_client_id, nodes: {\(nodes)}}
+                #END
+
+                """.write(toFile: dir + "/apisix.yaml", atomically: true, encoding: .utf8)
+            let q = TmuxSession.shellQuoted
+            let console = [binary, "console", "--config", dir + "/config.yaml", "--store", dir + "/apisix.yaml",
+                           "--log-file", dir + "/console.log"].map(q).joined(separator: " ")
+            let command = "sh -c \(q("\(console); echo \"\(exitMarker) $?]\"; stty -a; exec sleep 600"))"
+            let tmux = try await TmuxSession.start(tmux: tmuxPath, command: command)
+            return Fixture(tmux: tmux, directory: dir, streamPort: streamPort, upstreams: upstreams)
+        }
+
+        /// The console's log so far (for failure messages).
+        var log: String { (try? String(contentsOfFile: directory + "/console.log", encoding: .utf8)) ?? "" }
+
+        func stop() async {
+            await tmux.stop()
+            for upstream in upstreams { await upstream.stop() }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    @Test func showsLiveClientsAndRestoresTheTerminalOnQuit() async throws {
+        guard let tools = ExternalTools.require(["tmux"]) else { return }
+        let binary = try #require(proxyBinary(), "build the mqtt-proxy product first")
+        let group = MultiThreadedEventLoopGroup.singleton
+        let fixture = try await Fixture.start(tmuxPath: tools["tmux"]!, binary: binary, group: group)
+        let clients = ClientList()
+        let outcome: Result<Void, any Error>
+        do {
+            try await showsClientsThenQuits(fixture, clients: clients, group: group)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        for client in clients.all { await client.close() }
+        await fixture.stop()
+        try outcome.get()
+    }
+
+    @Test func withoutATerminalItPointsToServe() async throws {
+        let binary = try #require(proxyBinary(), "build the mqtt-proxy product first")
+        for arguments in [["console"], []] {
+            let console = try ChildProcess(binary, arguments + ["--config", "/nonexistent/config.yaml"])
+            #expect(await console.wait(timeout: 20) == 1)
+            #expect(console.text.contains("needs an interactive terminal"), "\(console.text)")
+            #expect(console.text.contains("mqtt-proxy serve"), "\(console.text)")
+        }
+    }
+
+    private func showsClientsThenQuits(_ fixture: Fixture, clients: ClientList, group: EventLoopGroup) async throws {
+        let started = try await fixture.tmux.waitFor { $0.contains("mqtt-proxy") && $0.contains("listen") }
+        try #require(started.ok, "the console did not start:\n\(started.screen)\nlog:\n\(fixture.log)")
+
+        let ids = ["tmux-client-1", "tmux-client-2", "tmux-client-3"]
+        for id in ids {
+            let client = try await TestClient.connect(port: fixture.streamPort, group: group)
+            clients.all.append(client)
+            try await client.send(ConnectBytes.make(clientID: id))
+        }
+        for client in clients.all {
+            #expect(await client.waitForBytes(4).count >= 4, "no CONNACK through the proxy")
+        }
+        let placed = Set(fixture.upstreams.flatMap { $0.clientIDs.compactMap { $0 } })
+        #expect(placed == Set(ids))
+        let nodes = fixture.upstreams.filter { !$0.clientIDs.isEmpty }.map(\.address)
+
+        let shown = try await fixture.tmux.waitFor { screen in
+            ids.allSatisfy { screen.contains($0) } && nodes.allSatisfy { screen.contains($0) }
+        }
+        #expect(shown.ok, "client ids \(ids) and nodes \(nodes) not on screen:\n\(shown.screen)")
+
+        try await fixture.tmux.send(keys: "q")
+        let exited = try await fixture.tmux.waitFor { $0.contains(Fixture.exitMarker) }
+        #expect(exited.ok, "the console did not exit on q:\n\(exited.screen)\nlog:\n\(fixture.log)")
+        #expect(exited.screen.contains("\(Fixture.exitMarker) 0]"), "\(exited.screen)")
+        // The terminal is back in cooked mode with echo, and the console's screen is gone.
+        let modes = exited.screen.split(whereSeparator: \.isWhitespace).map(String.init)
+        #expect(modes.contains("icanon") && modes.contains("echo"), "terminal not restored:\n\(exited.screen)")
+        #expect(!exited.screen.contains("tmux-client-1"), "console screen left behind:\n\(exited.screen)")
+        #expect(fixture.log.contains("engine stopped"), "\(fixture.log)")
+    }
+}
+
+/// The test's MQTT clients, kept open until the end (closed after the console quit).
+final class ClientList: @unchecked Sendable {
+    // @unchecked: used by one test task at a time, sequentially.
+    var all: [TestClient] = []
+}
