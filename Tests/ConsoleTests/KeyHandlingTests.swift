@@ -165,12 +165,22 @@ struct KeyHandlingTests {
             return
         }
         #expect(id == "1" && json["create_time"] == nil)
-        c.editorReturned(id: "1", text: "{ not json")
+        c.editorReturned(id: "1", text: "{ not json", data: data)
         #expect(c.state.status?.isError == true)
-        c.editorReturned(id: "1", text: #"{"upstream": {"nodes": {"127.0.0.1:1": 1}}, "remote_addr": "x"}"#)
+        c.editorReturned(id: "1", text: #"{"upstream": {"nodes": {"127.0.0.1:1": 1}}, "remote_addr": "x"}"#,
+                         data: data)
         #expect(c.state.status?.text == "not saved: invalid remote_addr: x")
-        c.editorReturned(id: "1", text: #"{"upstream": {"nodes": {"127.0.0.1:1": 1}}}"#)
+        // Route "plain" is roundrobin: no clients can move, so a plain confirmation follows.
+        c.editorReturned(id: "plain", text: #"{"upstream": {"nodes": {"127.0.0.1:1": 1}}}"#, data: data)
         guard case .confirm = c.state.overlay else { Issue.record("no confirmation"); return }
         #expect(c.handle(.char("y"), data: data).first.map { if case .saveRoute = $0 { true } else { false } } == true)
+        // Route "1" is chash: changing its nodes asks for the rebalance preview first.
+        let body = #"{"upstream": {"type": "chash", "key": "mqtt_client_id", "nodes": {"127.0.0.9:1": 1}}}"#
+        let commands = c.editorReturned(id: "1", text: body, data: data)
+        guard case .previewRebalance(let id, _) = commands.first else { Issue.record("\(commands)"); return }
+        #expect(id == "1")
+        c.previewReady(RebalancePreview(considered: 12, moves: []))
+        guard case .rebalance(let dialog) = c.state.overlay else { Issue.record("no preview"); return }
+        #expect(dialog.routeID == "1")
     }
 }

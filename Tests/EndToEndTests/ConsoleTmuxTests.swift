@@ -81,6 +81,70 @@ struct ConsoleTmuxTests {
         try outcome.get()
     }
 
+    @Test func deletesAndAddsRoutesWithTheKeyboard() async throws {
+        guard let tools = ExternalTools.require(["tmux"]) else { return }
+        let binary = try #require(proxyBinary(), "build the mqtt-proxy product first")
+        let group = MultiThreadedEventLoopGroup.singleton
+        let fixture = try await Fixture.start(tmuxPath: tools["tmux"]!, binary: binary, group: group)
+        let outcome: Result<Void, any Error>
+        do {
+            try await editRoutes(fixture, group: group)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        await fixture.stop()
+        try outcome.get()
+    }
+
+    private func editRoutes(_ fixture: Fixture, group: EventLoopGroup) async throws {
+        let tmux = fixture.tmux
+        let started = try await tmux.waitFor { $0.contains("mqtt-proxy") && $0.contains("listen") }
+        try #require(started.ok, "the console did not start:\n\(started.screen)\nlog:\n\(fixture.log)")
+        try await tmux.send(keys: "3")
+        _ = try await tmux.waitFor { $0.contains("UPSTREAM") }
+
+        // Delete: the confirmation defaults to No, so Enter keeps the route.
+        try await tmux.send(keys: "d")
+        let asked = try await tmux.waitFor { $0.contains("Delete stream route 1?") && $0.contains("[ No ]") }
+        #expect(asked.ok, "\(asked.screen)")
+        try await tmux.send(keys: "Enter")
+        let kept = try await tmux.waitFor { $0.contains("delete route: cancelled") }
+        #expect(kept.ok, "\(kept.screen)")
+        try await tmux.send(keys: "d")
+        _ = try await tmux.waitFor { $0.contains("Delete stream route 1?") }
+        try await tmux.send(keys: "y")
+        let deleted = try await tmux.waitFor { $0.contains("no stream routes") }
+        #expect(deleted.ok, "route not deleted:\n\(deleted.screen)\nlog:\n\(fixture.log)")
+        let refused = try await TestClient.connect(port: fixture.streamPort, group: group)
+        try? await refused.send(ConnectBytes.make(clientID: "no-route"))
+        #expect(await refused.waitForClose(), "a client still found a route after the delete")
+
+        // Add a route through the form: a bad value first (shown inline), then a good one.
+        try await tmux.send(keys: "a")
+        _ = try await tmux.waitFor { $0.contains("Add route") }
+        for _ in 0..<3 { try await tmux.send(keys: "Tab") }
+        try await tmux.type(":/8")
+        for _ in 0..<6 { try await tmux.send(keys: "Tab") }
+        let target = fixture.upstreams[1]
+        try await tmux.type("\(target.address)=1")
+        try await tmux.send(keys: "Enter")
+        let invalid = try await tmux.waitFor { $0.contains("invalid remote_addr: :/8") }
+        #expect(invalid.ok, "\(invalid.screen)")
+        for _ in 0..<6 { try await tmux.send(keys: "BTab") }
+        for _ in 0..<3 { try await tmux.send(keys: "BSpace") }
+        try await tmux.send(keys: "Enter")
+        let saved = try await tmux.waitFor { $0.contains("stream route 1 created") }
+        #expect(saved.ok, "\(saved.screen)\nlog:\n\(fixture.log)")
+        let client = try await TestClient.connect(port: fixture.streamPort, group: group)
+        try await client.send(ConnectBytes.make(clientID: "via-form"))
+        #expect(await client.waitForBytes(4).count >= 4, "no CONNACK through the new route")
+        #expect(target.clientIDs.contains("via-form"))
+        await client.close()
+        try await tmux.send(keys: "q")
+        _ = try await tmux.waitFor { $0.contains(Fixture.exitMarker) }
+    }
+
     @Test func withoutATerminalItPointsToServe() async throws {
         let binary = try #require(proxyBinary(), "build the mqtt-proxy product first")
         for arguments in [["console"], []] {

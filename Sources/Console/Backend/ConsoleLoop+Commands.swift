@@ -90,9 +90,9 @@ extension ConsoleLoop {
         screen.resume()
         switch outcome {
         case .success(let text):
-            controller.editorReturned(id: id, text: text)
+            perform(controller.editorReturned(id: id, text: text, data: data))
         case .failure(let error):
-            controller.editorReturned(id: id, text: nil)
+            controller.editorReturned(id: id, text: nil, data: data)
             controller.report(error.description, isError: true)
             env.logger.warning("console: \(error)")
         }

@@ -28,9 +28,11 @@ public final class ConsoleController {
         state.status = StatusMessage(text: message, isError: isError)
     }
 
-    /// The edited text came back from `$EDITOR` (nil when the editor failed or the file was unchanged).
-    public func editorReturned(id: String?, text: String?) {
-        KeyHandling.editorReturned(&state, id: id, text: text)
+    /// The edited text came back from `$EDITOR` (nil when the editor failed or the file was unchanged);
+    /// returns the commands to carry out (a rebalance preview when a chash upstream changed).
+    @discardableResult
+    public func editorReturned(id: String?, text: String?, data: ConsoleData) -> [ConsoleCommand] {
+        KeyHandling.editorReturned(&state, id: id, text: text, data: data)
     }
 
     /// The rebalance preview for a pending route save is ready.

@@ -34,6 +34,12 @@ public struct RebalanceDialog: Sendable, Equatable {
     public var scroll = 0
 }
 
+/// A validated route body held back until the operator has seen which clients it would move.
+public struct PendingSave: Sendable, Equatable {
+    public var id: String
+    public var body: JSONValue
+}
+
 /// What sits on top of the current view.
 public enum Overlay: Sendable, Equatable {
     case help
@@ -61,6 +67,8 @@ public struct ConsoleState: Sendable, Equatable {
     public var colonPending = false
     /// The log view follows new events unless the operator scrolled up.
     public var followLog = true
+    /// A route save waiting for its rebalance preview.
+    public var pendingSave: PendingSave?
 
     public init(readonly: Bool) {
         self.readonly = readonly

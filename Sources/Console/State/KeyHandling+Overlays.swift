@@ -55,6 +55,7 @@ extension KeyHandling {
         switch key {
         case .escape:
             state.overlay = nil
+            state.pendingSave = nil
             state.status = StatusMessage(text: "route form closed without saving", isError: false)
             return []
         case .tab, .down:
@@ -76,6 +77,7 @@ extension KeyHandling {
                 form.error = nil
                 state.overlay = .form(form)
                 if let editing = form.editing, chashChanged(data, id: editing, body: body) {
+                    state.pendingSave = PendingSave(id: id, body: body)
                     return [.previewRebalance(id: id, body: body)]
                 }
                 state.overlay = nil
@@ -98,28 +100,37 @@ extension KeyHandling {
         return oldUp.nodes != newUp.nodes || oldUp.type != newUp.type || oldUp.key != newUp.key
     }
 
-    static func editorReturned(_ state: inout ConsoleState, id: String?, text: String?) {
+    static func editorReturned(_ state: inout ConsoleState, id: String?, text: String?, data: ConsoleData)
+        -> [ConsoleCommand]
+    {
         guard let text else {
             state.status = StatusMessage(text: "editor closed without changes", isError: false)
-            return
+            return []
         }
         let json: JSONValue
         do { json = try JSONParser.parse(text) } catch {
             state.status = StatusMessage(text: "not saved: \(error.description)", isError: true)
-            return
+            return []
         }
-        do {
-            let route = try StreamRoute(json: json, id: id)
-            state.overlay = .confirm(ConfirmDialog(
-                title: "Save route", message: "Save the edited stream route \(route.id)?",
-                action: .saveRoute(id: route.id, body: json)))
-        } catch {
+        let route: StreamRoute
+        do { route = try StreamRoute(json: json, id: id) } catch {
             state.status = StatusMessage(text: "not saved: \(error.message)", isError: true)
+            return []
         }
+        if chashChanged(data, id: route.id, body: json) {
+            state.pendingSave = PendingSave(id: route.id, body: json)
+            state.status = StatusMessage(text: "working out which clients would move…", isError: false)
+            return [.previewRebalance(id: route.id, body: json)]
+        }
+        state.overlay = .confirm(ConfirmDialog(
+            title: "Save route", message: "Save the edited stream route \(route.id)?",
+            action: .saveRoute(id: route.id, body: json)))
+        return []
     }
 
     static func previewReady(_ state: inout ConsoleState, _ preview: RebalancePreview) {
-        guard case .form(let form) = state.overlay, case .success(let (id, body)) = form.body() else { return }
-        state.overlay = .rebalance(RebalanceDialog(routeID: id, body: body, preview: preview))
+        guard let pending = state.pendingSave else { return }
+        state.pendingSave = nil
+        state.overlay = .rebalance(RebalanceDialog(routeID: pending.id, body: pending.body, preview: preview))
     }
 }
