@@ -55,16 +55,18 @@ struct RenderingTests {
         #expect(row?.contains("127.0.0.1:1883×1") == true)
         #expect(lines.contains { $0.contains("plain") })
         #expect(lines.contains { $0.contains("rejected on 1: protocol_mismatch 1") })
+        #expect(lines.contains { $0.contains("route 1: 40 connections, bytes in 120K out 96K") })
         if width >= 160 {
             #expect(lines.contains { $0.contains("MQTT/4") && $0.contains("chash mqtt_client_id") && $0.contains(":9100") })
             #expect(lines.contains { $0.contains("▁") && $0.contains("█") })
         }
     }
 
-    @Test func logView() {
+    @Test(arguments: [(80, 24), (160, 48)])
+    func logView(width: Int, height: Int) {
         let c = ConsoleController()
         _ = c.handle(.char("4"), data: Fixture.data())
-        let lines = Fixture.render(c, width: 120, height: 24)
+        let lines = Fixture.render(c, width: width, height: height)
         #expect(lines.contains { $0.contains("reload") && $0.contains("store file reloaded") })
         #expect(lines.contains { $0.contains("rejected") && $0.contains("protocol_mismatch") })
         // Newest at the bottom.

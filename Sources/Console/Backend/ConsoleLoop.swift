@@ -110,14 +110,15 @@ final class ConsoleLoop {
         guard tick || wasPaused || (changed && now - lastDataRefresh >= ConsoleLoop.minDataInterval) else { return }
         lastDataRefresh = now
         data = ConsoleLoop.makeData(snapshot ?? env.engine.registry.snapshot(), store: env.bridge.store, env: env,
-                                    rates: rates.rates)
+                                    rates: rates.rates, byteRates: rates.byteRates)
         needsFrame = true
     }
 
     static func makeData(_ snapshot: EngineSnapshot, store: StoreSnapshot, env: ConsoleEnvironment,
-                         rates: [String: [Double]]) -> ConsoleData
+                         rates: [String: [Double]], byteRates: [String: ByteRate] = [:]) -> ConsoleData
     {
         ConsoleData(engine: snapshot, resources: store.resources, storeVersion: store.version,
-                    now: Date().timeIntervalSince1970, adminAddress: env.adminAddress(), connectRates: rates)
+                    now: Date().timeIntervalSince1970, adminAddress: env.adminAddress(), connectRates: rates,
+                    byteRates: byteRates)
     }
 }

@@ -30,6 +30,17 @@ public enum ConsoleCommand: Sendable, Equatable {
     case previewRebalance(id: String, body: JSONValue)
 }
 
+/// Throughput of one route.
+public struct ByteRate: Sendable, Equatable {
+    public var inPerSecond: Double
+    public var outPerSecond: Double
+
+    public init(inPerSecond: Double, outPerSecond: Double) {
+        self.inPerSecond = inPerSecond
+        self.outPerSecond = outPerSecond
+    }
+}
+
 /// Everything a frame shows: the engine's live picture and the store's routes, at one moment.
 public struct ConsoleData: Sendable {
     public var engine: EngineSnapshot
@@ -41,10 +52,14 @@ public struct ConsoleData: Sendable {
     public var adminAddress: String?
     /// Connections per second per route over the last minute, oldest first (for sparklines).
     public var connectRates: [String: [Double]]
+    /// Bytes per second each way per route, over the last second.
+    public var byteRates: [String: ByteRate]
 
     public init(engine: EngineSnapshot, resources: ProxyResources, storeVersion: Int, now: Double,
-                adminAddress: String? = nil, connectRates: [String: [Double]] = [:])
+                adminAddress: String? = nil, connectRates: [String: [Double]] = [:],
+                byteRates: [String: ByteRate] = [:])
     {
+        self.byteRates = byteRates
         self.engine = engine
         self.resources = resources
         self.storeVersion = storeVersion

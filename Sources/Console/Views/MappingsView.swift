@@ -13,7 +13,7 @@ enum MappingsView {
         let selected = min(state.selection[.mappings] ?? 0, nodes.count - 1)
         let listHeight = max(3, min(nodes.count + Set(nodes.map(\.routeID)).count + 1, rows.count * 3 / 5))
         let addressWidth = min(24, max(12, nodes.map { CellGrid.displayWidth($0.address) }.max() ?? 12))
-        let barWidth = max(6, grid.width - addressWidth - 38)
+        let barWidth = max(6, grid.width - addressWidth - 42)
         var row = rows.lowerBound
         var lastRoute: String?
         let first = Scrolling.firstRow(selected: selected, count: nodes.count, visible: listHeight - 1)
@@ -36,6 +36,10 @@ enum MappingsView {
             x = max(x, addressWidth + 2)
             x += grid.put(String(format: "w%-3d", n.node.weight), row: row, column: x,
                           role: isSelected ? .selected : .dim) + 1
+            let failures = data.engine.nodes.first { $0.node == n.address }?.connectFailures ?? 0
+            x += grid.put(failures > 0 ? "✗\(min(failures, 99))" : "● ", row: row, column: x,
+                          role: isSelected ? .selected : (failures > 0 ? .bad : .good), maxWidth: 3)
+            x += 1
             x += grid.put(String(format: "%5d", n.active), row: row, column: x, role: isSelected ? .selected : .normal) + 1
             let bar = Format.bar(share, width: barWidth)
             grid.put(bar, row: row, column: x, role: isSelected ? .selected : .bar)

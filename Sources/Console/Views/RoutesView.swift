@@ -13,7 +13,7 @@ enum RoutesView {
         Column(title: "ACT", minWidth: 4, priority: 9, rightAligned: true),
         Column(title: "TOTAL", minWidth: 6, priority: 4, rightAligned: true),
         Column(title: "REJ", minWidth: 4, priority: 6, rightAligned: true),
-        Column(title: "IN/OUT", minWidth: 11, priority: 2, rightAligned: true),
+        Column(title: "B/s IN/OUT", minWidth: 11, priority: 2, rightAligned: true),
         Column(title: "CONN/S 60s", minWidth: 10, flex: 1, priority: 1),
     ]
     static let sortColumnIndex = [0, 6, 7, 8]
@@ -45,7 +45,7 @@ enum RoutesView {
             let values = [
                 (route.sni != nil ? "🔒" : "") + r.stored.id, route.name ?? route.desc ?? "", ViewRows.matchText(route),
                 plugin, upstream, nodes, "\(s?.active ?? 0)", "\(s?.total ?? 0)", "\(ViewRows.rejected(s))",
-                "\(Format.bytes(s?.bytesIn ?? 0))/\(Format.bytes(s?.bytesOut ?? 0))",
+                rate(data.byteRates[r.stored.id]),
                 Format.sparkline(data.connectRates[r.stored.id] ?? [], width: sparkWidth),
             ]
             let isSelected = first + offset == selected
@@ -55,11 +55,22 @@ enum RoutesView {
                           roles: isSelected ? [] : [.accent, nil, nil, nil, nil, .dim, .good, nil,
                                                     ViewRows.rejected(s) > 0 ? .bad : nil, nil, .bar])
         }
-        // Rejections of the selected route, by reason.
-        if let s = items[selected].stats, !s.rejected.isEmpty {
-            let text = "rejected on \(items[selected].stored.id): " + s.rejected.sorted { $0.key.rawValue < $1.key.rawValue }
-                .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
-            grid.put(text, row: rows.upperBound - 1, column: 0, role: .bad)
+        // Totals and rejections (by reason) of the selected route.
+        if let s = items[selected].stats {
+            let id = items[selected].stored.id
+            grid.put("route \(id): \(s.total) connections, bytes in \(Format.bytes(s.bytesIn)) out "
+                     + "\(Format.bytes(s.bytesOut)), connect failures \(s.connectFailures)",
+                     row: rows.upperBound - 2, column: 0, role: .dim)
+            if !s.rejected.isEmpty {
+                let text = "rejected on \(id): " + s.rejected.sorted { $0.key.rawValue < $1.key.rawValue }
+                    .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+                grid.put(text, row: rows.upperBound - 1, column: 0, role: .bad)
+            }
         }
+    }
+
+    static func rate(_ r: ByteRate?) -> String {
+        guard let r else { return "-" }
+        return "\(Format.bytes(Int(r.inPerSecond)))/\(Format.bytes(Int(r.outPerSecond)))"
     }
 }
