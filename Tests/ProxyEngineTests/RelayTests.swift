@@ -45,6 +45,24 @@ struct RelayTests {
         }
     }
 
+    @Test func aBurstRightAfterTheConnectIsRelayedWhole() async throws {
+        try await withEventLoopGroup { group in
+            let node = try await RecordingUpstream.start(group: group)
+            let proxy = try await ProxyHarness.start(
+                resources: .with(routes: [("1", mqttRoute(type: "roundrobin", nodes: [node]))]), group: group)
+            let client = try await proxy.client()
+            // More than the preread buffer limit arrives before the broker connection is up.
+            let burst = (0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            try await client.send(ConnectBytes.make(clientID: "burst") + burst)
+            let echoed = await client.waitForBytes(11 + burst.count, timeout: 20)
+            #expect(echoed.count == 11 + burst.count)
+            #expect(Array(echoed.suffix(burst.count)) == burst)
+            await client.close()
+            await proxy.stop()
+            await node.stop()
+        }
+    }
+
     @Test func halfCloseIsPassedOn() async throws {
         try await withEventLoopGroup { group in
             let node = try await RecordingUpstream.start(group: group)

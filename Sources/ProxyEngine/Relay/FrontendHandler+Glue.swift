@@ -63,8 +63,10 @@ extension FrontendHandler {
             context.close(promise: nil)
         }
         if readPending {
+            // Reading was held back while bytes piled up; ask again through the whole pipeline (this
+            // handler's own context is gone), so the client glue decides by the broker side's writability.
             readPending = false
-            context.read()
+            context.channel.read()
         }
     }
 
