@@ -30,7 +30,7 @@ enum KeyHandling {
     }
 
     static func perform(_ state: inout ConsoleState, _ action: Action, data: ConsoleData) -> [ConsoleCommand] {
-        let count = ViewRows.count(state, data)
+        var count: Int { ViewRows.count(state, data) }
         switch action {
         case .help: state.overlay = .help
         case .quit: return [.quit]
@@ -45,8 +45,8 @@ enum KeyHandling {
         case .down: move(&state, 1, count)
         case .pageUp: move(&state, -page, count)
         case .pageDown: move(&state, page, count)
-        case .top: move(&state, -count, count)
-        case .bottom: move(&state, count, count)
+        case .top: move(&state, Int.min / 2, count)
+        case .bottom: move(&state, Int.max / 2, count)
         case .filter: state.filterDraft = state.filter[state.view] ?? ""
         case .sort:
             let names = state.view == .connections ? ViewRows.connectionSortNames : ViewRows.routeSortNames

@@ -54,16 +54,19 @@ enum MappingsView {
         row += 1
         guard row < rows.upperBound, nodes.indices.contains(selected) else { return }
         let chosen = nodes[selected]
-        grid.put("clients on \(chosen.address) (route \(chosen.routeID)): \(chosen.clients.count)", row: row,
+        let clients = chosen.clients.map { (label: ViewRows.clientLabel($0), named: $0.clientID != nil) }
+            .sorted { $0.label < $1.label }
+        grid.put("clients on \(chosen.address) (route \(chosen.routeID)): \(clients.count)", row: row,
                  column: 0, role: .header)
         row += 1
-        let colWidth = max(16, (chosen.clients.map { CellGrid.displayWidth(ViewRows.clientLabel($0)) }.max() ?? 16) + 2)
+        let visible = clients.prefix(max(0, rows.upperBound - row) * max(1, grid.width / 16))
+        let colWidth = max(16, (visible.map { CellGrid.displayWidth($0.label) }.max() ?? 16) + 2)
         let perRow = max(1, grid.width / colWidth)
-        for (i, c) in chosen.clients.enumerated() {
+        for (i, c) in visible.enumerated() {
             let r = row + i / perRow
             guard r < rows.upperBound else { break }
-            grid.put(ViewRows.clientLabel(c), row: r, column: (i % perRow) * colWidth,
-                     role: c.clientID == nil ? .dim : .normal, maxWidth: colWidth - 1)
+            grid.put(c.label, row: r, column: (i % perRow) * colWidth,
+                     role: c.named ? .normal : .dim, maxWidth: colWidth - 1)
         }
     }
 }

@@ -4,15 +4,29 @@ import ProxyModel
 
 /// The rows each view shows, after filter and sort: shared by the renderer and key handling.
 enum ViewRows {
-    /// Whether `text` passes the view's filter: substring (case-insensitive), or a regex when it compiles.
-    static func matches(_ fields: [String], filter: String?) -> Bool {
-        guard let filter, !filter.isEmpty else { return true }
-        let line = fields.joined(separator: " ")
-        if line.localizedCaseInsensitiveContains(filter) { return true }
-        if let regex = try? NSRegularExpression(pattern: filter, options: [.caseInsensitive]) {
+    /// A view's filter, prepared once per frame: a case-insensitive substring, or a regular expression when
+    /// the text compiles as one.
+    struct RowFilter {
+        let needle: String
+        let regex: NSRegularExpression?
+
+        init?(_ text: String?) {
+            guard let text, !text.isEmpty else { return nil }
+            needle = text.lowercased()
+            regex = try? NSRegularExpression(pattern: text, options: [.caseInsensitive])
+        }
+
+        func matches(_ fields: [String]) -> Bool {
+            let line = fields.joined(separator: " ")
+            if line.lowercased().contains(needle) { return true }
+            guard let regex else { return false }
             return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
         }
-        return false
+    }
+
+    /// Whether the fields pass `filter` (no filter passes everything).
+    static func matches(_ fields: [String], filter: RowFilter?) -> Bool {
+        filter?.matches(fields) ?? true
     }
 
     static func clientLabel(_ c: ConnectionInfo) -> String { c.clientID ?? "<empty> \(c.remoteAddress)" }
@@ -29,15 +43,25 @@ enum ViewRows {
 
     static let connectionSortNames = ["client id", "remote", "route", "node", "version", "age", "bytes in", "bytes out"]
 
-    static func connections(_ state: ConsoleState, _ data: ConsoleData) -> [ConnectionInfo] {
-        let filter = state.filter[.connections]
-        var rows = data.engine.connections.filter { c in
-            matches([clientLabel(c), "\(c.remoteAddress):\(c.remotePort)", c.routeID, c.node, version(c.protocolLevel)],
-                    filter: filter)
+    static func connections(_ state: ConsoleState, _ data: ConsoleData, sorted: Bool = true) -> [ConnectionInfo] {
+        let filter = RowFilter(state.filter[.connections])
+        var labelled: [(label: String, info: ConnectionInfo)] = []
+        labelled.reserveCapacity(data.engine.connections.count)
+        for c in data.engine.connections {
+            let label = clientLabel(c)
+            if let filter,
+               !filter.matches([label, "\(c.remoteAddress):\(c.remotePort)", c.routeID, c.node, version(c.protocolLevel)])
+            {
+                continue
+            }
+            labelled.append((label, c))
         }
+        guard sorted else { return labelled.map(\.info) }
         let column = state.sortColumn[.connections] ?? 0
         let reversed = state.sortReversed[.connections] ?? false
-        rows.sort { a, b in
+        labelled.sort { x, y in
+            let a = x.info
+            let b = y.info
             let less: Bool
             switch column {
             case 1: less = (a.remoteAddress, a.remotePort) < (b.remoteAddress, b.remotePort)
@@ -49,11 +73,13 @@ enum ViewRows {
             case 7: less = a.bytesOut < b.bytesOut
             default:
                 // Named clients first, then the empty ids (by address).
-                less = (a.clientID == nil ? 1 : 0, clientLabel(a)) < (b.clientID == nil ? 1 : 0, clientLabel(b))
+                let an = a.clientID == nil ? 1 : 0
+                let bn = b.clientID == nil ? 1 : 0
+                less = an != bn ? an < bn : x.label < y.label
             }
             return reversed ? !less : less
         }
-        return rows
+        return labelled.map(\.info)
     }
 
     static let routeSortNames = ["id", "active", "total", "rejected"]
@@ -70,7 +96,7 @@ enum ViewRows {
             RouteRow(stored: s, upstream: data.resources.upstream(for: s.value), stats: stats[s.id])
         }.filter { r in
             matches([r.stored.id, r.stored.value.name ?? "", r.stored.value.desc ?? "", matchText(r.stored.value)],
-                    filter: state.filter[.routes])
+                    filter: RowFilter(state.filter[.routes]))
         }
         let column = state.sortColumn[.routes] ?? 0
         if column > 0 {
@@ -114,46 +140,50 @@ enum ViewRows {
 
     static func mappingNodes(_ state: ConsoleState, _ data: ConsoleData) -> [NodeRow] {
         var rows: [NodeRow] = []
-        let filter = state.filter[.mappings]
+        let filter = RowFilter(state.filter[.mappings])
+        // One pass over the connections: route → node address → connections.
+        var byRoute: [String: [String: [ConnectionInfo]]] = [:]
+        for c in data.engine.connections { byRoute[c.routeID, default: [:]][c.node, default: []].append(c) }
         for stored in data.resources.streamRoutes.values {
             guard let upstream = data.resources.upstream(for: stored.value) else { continue }
-            let conns = data.engine.connections.filter { $0.routeID == stored.id }
+            let perNode = byRoute[stored.id] ?? [:]
+            let routeActive = perNode.values.reduce(0) { $0 + $1.count }
             let totalWeight = upstream.nodes.reduce(0) { $0 + $1.weight }
             for node in upstream.nodes {
-                let onNode = conns.filter { $0.node == node.address || $0.node.hasSuffix(":\(node.port)")
-                    && NodeAddress.sameHost($0.node, node) }
-                let row = NodeRow(routeID: stored.id, node: node, address: node.address, active: onNode.count,
-                                  routeActive: conns.count,
-                                  expectedShare: totalWeight > 0 ? Double(node.weight) / Double(totalWeight) : 0,
-                                  clients: onNode.sorted { clientLabel($0) < clientLabel($1) })
-                if matches([stored.id, node.address] + onNode.map(clientLabel), filter: filter) { rows.append(row) }
+                var onNode = perNode[node.address] ?? []
+                if IPAddressBytes(node.host) == nil {
+                    // A node written as a host name shows up resolved: match it by port.
+                    for (address, conns) in perNode where address != node.address
+                        && address.hasSuffix(":\(node.port)") { onNode += conns }
+                }
+                if let filter, !filter.matches([stored.id, node.address]),
+                   !onNode.contains(where: { filter.matches([clientLabel($0)]) })
+                {
+                    continue
+                }
+                rows.append(NodeRow(routeID: stored.id, node: node, address: node.address, active: onNode.count,
+                                    routeActive: routeActive,
+                                    expectedShare: totalWeight > 0 ? Double(node.weight) / Double(totalWeight) : 0,
+                                    clients: onNode))
             }
         }
         return rows
     }
 
     static func events(_ state: ConsoleState, _ data: ConsoleData) -> [EngineEvent] {
-        data.engine.events.filter { e in
-            matches([e.kind.rawValue, e.routeID ?? "", e.clientID ?? "", e.remote ?? "", e.node ?? "", e.message],
-                    filter: state.filter[.log])
+        guard let filter = RowFilter(state.filter[.log]) else { return data.engine.events }
+        return data.engine.events.filter { e in
+            filter.matches([e.kind.rawValue, e.routeID ?? "", e.clientID ?? "", e.remote ?? "", e.node ?? "", e.message])
         }
     }
 
     /// How many rows the current view has (for moving the selection).
     static func count(_ state: ConsoleState, _ data: ConsoleData) -> Int {
         switch state.view {
-        case .connections: return connections(state, data).count
+        case .connections: return connections(state, data, sorted: false).count
         case .mappings: return mappingNodes(state, data).count
         case .routes: return routes(state, data).count
         case .log: return events(state, data).count
         }
-    }
-}
-
-/// Matching a configured node (which may be a host name) with the resolved `ip:port` a connection shows.
-enum NodeAddress {
-    static func sameHost(_ resolved: String, _ node: UpstreamNode) -> Bool {
-        // A node written as a name is shown resolved; match it by port when the name is not an IP literal.
-        IPAddressBytes(node.host) == nil
     }
 }
