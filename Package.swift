@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "ProxyTestSupport",
             dependencies: [
-                "ProxyEngine", "MQTTCodec", "ProxyModel", "RouteStore",
+                "ProxyEngine", "MQTTCodec", "ProxyModel", "RouteStore", "Console",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import Console
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -66,35 +67,9 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        // Keep the test process's sockets out of the child, or it would hold our listeners open.
-        ChildProcess.markDescriptorsCloseOnExec()
-        // The test process's threads block signals; the child must start with a clean mask and default
-        // handlers (mosquitto_sub's -W relies on SIGALRM).
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attr, argv, environ)
-        guard rc == 0 else { throw BrokerError(message: "cannot start \(path): \(String(cString: strerror(rc)))") }
-        pid = child
-    }
-
-    /// Sets FD_CLOEXEC on every open descriptor above 2 (NIO's sockets do not carry it).
-    static func markDescriptorsCloseOnExec() {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
-        for entry in entries {
-            guard let fd = Int32(entry), fd > 2 else { continue }
-            let flags = fcntl(fd, F_GETFD)
-            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        switch CleanSpawn.spawn(path, argv: [path] + arguments, fileActions: &actions) {
+        case .success(let child): pid = child
+        case .failure(let error): throw BrokerError(message: "cannot start \(path): \(error.reason)")
         }
     }
 

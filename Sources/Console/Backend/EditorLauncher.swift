@@ -55,24 +55,11 @@ struct EditorLauncher {
     /// Starts `sh -c 'exec <editor> "$1"' mqtt-proxy <path>` on the inherited terminal, with a clean signal mask
     /// and default handlers, and without the proxy's sockets.
     private func spawn(_ path: String) throws(EditorError) -> pid_t {
-        EditorLauncher.markDescriptorsCloseOnExec()
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let arguments = ["/bin/sh", "-c", "exec \(editor) \"$1\"", "mqtt-proxy", path]
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/sh", nil, &attr, argv, environ)
-        guard rc == 0 else { throw .spawn(editor: editor, reason: String(cString: strerror(rc))) }
-        return pid
+        let argv = ["/bin/sh", "-c", "exec \(editor) \"$1\"", "mqtt-proxy", path]
+        switch CleanSpawn.spawn("/bin/sh", argv: argv) {
+        case .success(let pid): return pid
+        case .failure(let error): throw .spawn(editor: editor, reason: error.reason)
+        }
     }
 
     /// Waits for `pid`; its exit status, or 128 + the signal that ended it.
@@ -82,16 +69,5 @@ struct EditorLauncher {
             if errno != EINTR { return -1 }
         }
         return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    }
-
-    /// Sets FD_CLOEXEC on every open descriptor above 2: NIO's sockets do not carry it, and an editor
-    /// holding them would keep listeners and client connections open.
-    static func markDescriptorsCloseOnExec() {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
-        for entry in entries {
-            guard let fd = Int32(entry), fd > 2 else { continue }
-            let flags = fcntl(fd, F_GETFD)
-            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
-        }
     }
 }
