@@ -112,11 +112,8 @@ public actor FileStore {
         do { created = try updated.put(kind: kind, id: resolvedID, json: body, index: index + 1) } catch {
             throw .invalid(error)
         }
-        if kind == .streamRoutes, let upID = updated.streamRoutes[resolvedID]?.value.upstreamID,
-           updated.upstreams[upID] == nil
-        {
-            throw .invalid(ValidationError(field: "upstream_id",
-                                           "failed to fetch upstream info by upstream id [\(upID)]"))
+        if let problem = updated.referenceErrors().first(where: { $0.kind == kind && $0.id == resolvedID }) {
+            throw .invalid(problem.error)
         }
         return PreparedChange(id: resolvedID, created: created, resources: updated, value: body,
                               previous: existing?.value)
@@ -131,6 +128,9 @@ public actor FileStore {
             if let first = users.first {
                 throw .conflict("can not delete this upstream, stream route [\(first)] is still using it now")
             }
+        }
+        if kind == .ssls, !force, let user = resources.referencesTo(ssl: id).first {
+            throw .conflict("can not delete this ssl, \(user) is still using it as tls.client_cert_id")
         }
         var updated = resources
         updated.remove(kind: kind, id: id)

@@ -46,7 +46,18 @@ extension FileOptions {
             configPath = nil
             text = embeddedDefaultConfig
         }
-        let loaded = try ProxyConfig.load(text: text, file: configPath ?? "<built-in config>")
+        var loaded = try ProxyConfig.load(text: text, file: configPath ?? "<built-in config>")
+        let dir = configPath.map { ($0 as NSString).deletingLastPathComponent } ?? "conf"
+        if let trusted = loaded.config.engine.tls.trustedCertificateFile {
+            let full = trusted.hasPrefix("/") || dir.isEmpty ? trusted : "\(dir)/\(trusted)"
+            guard let data = FileManager.default.contents(atPath: full),
+                  String(decoding: data, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----")
+            else {
+                throw SourceError(file: configPath ?? "<built-in config>", position: nil,
+                                  message: "apisix.ssl.ssl_trusted_certificate: \(full) is not a readable PEM certificate file")
+            }
+            loaded.config.engine.tls.trustedCertificateFile = full
+        }
         let storePath: String
         if let store {
             storePath = store
@@ -55,7 +66,6 @@ extension FileOptions {
             if configured.hasPrefix("/") {
                 storePath = configured
             } else {
-                let dir = configPath.map { ($0 as NSString).deletingLastPathComponent } ?? "conf"
                 storePath = dir.isEmpty ? configured : "\(dir)/\(configured)"
             }
         }

@@ -26,7 +26,7 @@ public final class ProxyHarness: Sendable {
     public static func start(resources: ProxyResources, settings: EngineSettings = EngineSettings(),
                              group: MultiThreadedEventLoopGroup? = nil,
                              resolver: NodeResolver = NodeResolver(), host: String = "127.0.0.1",
-                             metrics: EngineMetrics = EngineMetrics()) async throws
+                             metrics: EngineMetrics = EngineMetrics(), tls: Bool = false) async throws
         -> ProxyHarness
     {
         let g = group ?? MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -34,7 +34,7 @@ public final class ProxyHarness: Sendable {
         logger.logLevel = ProcessInfo.processInfo.environment["MQTT_PROXY_TEST_LOG"] != nil ? .debug : .critical
         let engine = ProxyEngine(settings: settings, group: g, logger: logger, resolver: resolver, metrics: metrics)
         await engine.apply(StoreSnapshot(version: 1, resources: resources))
-        let bound = try await engine.start(listeners: [StreamListener(host: host, port: 0)])
+        let bound = try await engine.start(listeners: [StreamListener(host: host, port: 0, tls: tls)])
         return ProxyHarness(engine: engine, group: g, host: host, port: bound.first?.port ?? 0,
                             ownsGroup: group == nil)
     }
@@ -51,8 +51,11 @@ public final class ProxyHarness: Sendable {
     }
 
     /// Opens a client connection to the proxy.
-    public func client(from localIP: String? = nil, halfClosure: Bool = false) async throws -> TestClient {
-        try await TestClient.connect(host: host, port: port, from: localIP, group: group, halfClosure: halfClosure)
+    public func client(from localIP: String? = nil, halfClosure: Bool = false,
+                       tls: TLSClientOptions? = nil) async throws -> TestClient
+    {
+        try await TestClient.connect(host: host, port: port, from: localIP, group: group, halfClosure: halfClosure,
+                                     tls: tls)
     }
 }
 

@@ -2,6 +2,7 @@ import MQTTCodec
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A broker stand-in for tests: records the client id of every CONNECT it receives and the raw bytes of
 /// each connection, answers with a greeting, then echoes everything back.
@@ -24,26 +25,32 @@ public final class RecordingUpstream: Sendable {
     /// The port it listens on.
     public var port: Int { boundPort.withLockedValue { $0 } }
     private let channel: NIOLockedValueBox<Channel?> = NIOLockedValueBox(nil)
-    private let records = NIOLockedValueBox([ObjectIdentifier: Record]())
-    private let order = NIOLockedValueBox([ObjectIdentifier]())
-    private let children = NIOLockedValueBox([ObjectIdentifier: Channel]())
+    private let nextKey = NIOLockedValueBox(0)
+    private let records = NIOLockedValueBox([Int: Record]())
+    private let order = NIOLockedValueBox([Int]())
+    private let children = NIOLockedValueBox([Int: Channel]())
 
     private init(host: String) { self.host = host }
 
     /// Starts listening on `host` (any 127.x address) and a free port.
     public static func start(host: String = "127.0.0.1", port: Int = 0, greeting: Greeting = .helloWorld,
-                             group: EventLoopGroup) async throws -> RecordingUpstream
+                             tls: NIOSSLContext? = nil, group: EventLoopGroup) async throws -> RecordingUpstream
     {
         let upstream = RecordingUpstream(host: host)
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { ch in
-                let key = ObjectIdentifier(ch)
+                // A counter, not the channel's identity: a closed channel's address can be reused by the next one.
+                let key = upstream.nextKey.withLockedValue { n -> Int in
+                    n += 1
+                    return n
+                }
                 upstream.children.withLockedValue { $0[key] = ch }
                 upstream.records.withLockedValue { $0[key] = Record(clientID: nil, bytes: []) }
                 upstream.order.withLockedValue { $0.append(key) }
                 return ch.eventLoop.makeCompletedFuture {
+                    if let tls { try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try ch.pipeline.syncOperations.addHandler(Handler(upstream: upstream, key: key, greeting: greeting))
                 }
             }
@@ -77,18 +84,18 @@ public final class RecordingUpstream: Sendable {
         for ch in children.withLockedValue({ Array($0.values) }) { try? await ch.close() }
     }
 
-    fileprivate func received(_ key: ObjectIdentifier, bytes: [UInt8]) -> [UInt8] {
+    fileprivate func received(_ key: Int, bytes: [UInt8]) -> [UInt8] {
         records.withLockedValue { r in
             r[key]?.bytes.append(contentsOf: bytes)
             return r[key]?.bytes ?? []
         }
     }
 
-    fileprivate func setClientID(_ key: ObjectIdentifier, _ id: String?) {
+    fileprivate func setClientID(_ key: Int, _ id: String?) {
         records.withLockedValue { $0[key]?.clientID = id }
     }
 
-    fileprivate func closed(_ key: ObjectIdentifier) {
+    fileprivate func closed(_ key: Int) {
         _ = children.withLockedValue { $0.removeValue(forKey: key) }
     }
 
@@ -96,11 +103,11 @@ public final class RecordingUpstream: Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let upstream: RecordingUpstream
-        let key: ObjectIdentifier
+        let key: Int
         let greeting: Greeting
         var greeted = false
 
-        init(upstream: RecordingUpstream, key: ObjectIdentifier, greeting: Greeting) {
+        init(upstream: RecordingUpstream, key: Int, greeting: Greeting) {
             self.upstream = upstream
             self.key = key
             self.greeting = greeting

@@ -2,13 +2,23 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
+import X509
 
 /// Bytes received on a test connection, and whether it was closed, readable from any thread.
 public final class ByteCollector: Sendable {
     private let state = NIOLockedValueBox((bytes: [UInt8](), closed: false))
+    private let tlsState = NIOLockedValueBox((done: false, error: String?.none))
     public init() {}
     func append(_ b: [UInt8]) { state.withLockedValue { $0.bytes.append(contentsOf: b) } }
     func markClosed() { state.withLockedValue { $0.closed = true } }
+    func markHandshake() { tlsState.withLockedValue { $0.done = true } }
+    func markError(_ e: Error) { tlsState.withLockedValue { if $0.error == nil { $0.error = "\(e)" } } }
+    /// Whether a TLS handshake completed on this connection.
+    public var handshakeDone: Bool { tlsState.withLockedValue { $0.done } }
+    /// The first error the connection saw (a TLS alert, say).
+    public var error: String? { tlsState.withLockedValue { $0.error } }
     public var bytes: [UInt8] { state.withLockedValue { $0.bytes } }
     public var closed: Bool { state.withLockedValue { $0.closed } }
 }
@@ -27,9 +37,11 @@ final class CollectingHandler: ChannelInboundHandler, Sendable {
     }
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? ChannelEvent, case .inputClosed = e { collector.markClosed() }
+        if let e = event as? TLSUserEvent, case .handshakeCompleted = e { collector.markHandshake() }
         context.fireUserInboundEventTriggered(event)
     }
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        collector.markError(error)
         collector.markClosed()
         context.close(promise: nil)
     }
@@ -40,16 +52,25 @@ public struct TestClient: Sendable {
     public let channel: Channel
     public let received: ByteCollector
 
-    /// Connects to `host:port`, optionally from a chosen local address (e.g. 127.0.0.7 to vary the client IP).
+    /// Connects to `host:port`, optionally from a chosen local address (e.g. 127.0.0.7 to vary the client IP),
+    /// optionally over TLS.
     public static func connect(host: String = "127.0.0.1", port: Int, from localIP: String? = nil,
-                               group: EventLoopGroup, halfClosure: Bool = false) async throws -> TestClient
+                               group: EventLoopGroup, halfClosure: Bool = false,
+                               tls: TLSClientOptions? = nil) async throws -> TestClient
     {
         let collector = ByteCollector()
+        let sslContext = try tls.map { try NIOSSLContext(configuration: $0.configuration()) }
         var bootstrap = ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: halfClosure)
             .connectTimeout(.seconds(5))
             .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(CollectingHandler(collector)) }
+                ch.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try ch.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: sslContext, serverHostname: tls?.serverName))
+                    }
+                    try ch.pipeline.syncOperations.addHandler(CollectingHandler(collector))
+                }
             }
         if let localIP { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localIP, port: 0)) }
         let channel = try await bootstrap.connect(host: host, port: port).get()
@@ -83,9 +104,71 @@ public struct TestClient: Sendable {
         try? await channel.close()
     }
 
+    /// Waits for the TLS handshake; true when it completed, false when the connection failed or closed first.
+    public func waitForHandshake(timeout: Double = 5) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !received.handshakeDone, !received.closed, Date() < deadline {
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+        return received.handshakeDone
+    }
+
+    /// The subject common name of the certificate the server presented.
+    public func serverCertificateCN() async throws -> String? {
+        guard let cert = try await channel.nioSSL_peerCertificate().get() else { return nil }
+        let parsed = try Certificate(derEncoded: try cert.toDERBytes())
+        for rdn in parsed.subject {
+            for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+                return attribute.value.description
+            }
+        }
+        return nil
+    }
+
     /// Sends our EOF (half-close) while still reading.
     public func shutdownOutput() async throws {
         try await channel.close(mode: .output)
+    }
+}
+
+/// How a test client speaks TLS: the SNI to send, the CA to trust, an optional client certificate.
+public struct TLSClientOptions: Sendable {
+    public var serverName: String?
+    public var trustedCA: String
+    public var cert: String?
+    public var key: String?
+    public var minimumVersion: TLSVersion = .tlsv12
+    public var maximumVersion: TLSVersion? = nil
+    /// Restricts the signature schemes the client offers (to force an RSA or an ECDSA server certificate).
+    public var signatureAlgorithms: [SignatureAlgorithm]? = nil
+
+    public init(serverName: String?, trustedCA: String, cert: String? = nil, key: String? = nil) {
+        self.serverName = serverName
+        self.trustedCA = trustedCA
+        self.cert = cert
+        self.key = key
+    }
+
+    /// The same options with a client certificate.
+    public func with(_ issued: IssuedCertificate) -> TLSClientOptions {
+        var copy = self
+        copy.cert = issued.cert
+        copy.key = issued.key
+        return copy
+    }
+
+    func configuration() throws -> TLSConfiguration {
+        var config = TLSConfiguration.makeClientConfiguration()
+        config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(trustedCA.utf8)))
+        config.certificateVerification = serverName == nil ? .noHostnameVerification : .fullVerification
+        config.minimumTLSVersion = minimumVersion
+        config.maximumTLSVersion = maximumVersion
+        config.verifySignatureAlgorithms = signatureAlgorithms
+        if let cert, let key {
+            config.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(cert.utf8)).map { .certificate($0) }
+            config.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem))
+        }
+        return config
     }
 }
 

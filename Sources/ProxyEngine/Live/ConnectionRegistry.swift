@@ -61,6 +61,8 @@ public final class ConnectionRegistry: Sendable {
     private let pendingCount = ManagedAtomic<Int>(0)
     private let accepted = ManagedAtomic<Int>(0)
     private let rejectedTotal = ManagedAtomic<Int>(0)
+    private let rejectedByReason = RejectReason.allCases.map { _ in ManagedAtomic<Int>(0) }
+    private let tlsHandshakes = ManagedAtomic<Int>(0)
     private let eventCapacity: Int
     /// Unix time at which the engine started.
     public let startedAt: Double
@@ -107,12 +109,16 @@ public final class ConnectionRegistry: Sendable {
         pendingCount.wrappingIncrement(ordering: .relaxed)
     }
 
+    /// A TLS handshake on a listener succeeded.
+    func tlsHandshakeDone() { tlsHandshakes.wrappingIncrement(ordering: .relaxed) }
+
     /// An accepted connection left the pending state (relayed or rejected).
     func pendingDone() { pendingCount.wrappingDecrement(ordering: .relaxed) }
 
     /// Counts a rejection and records why.
     func reject(_ reason: RejectReason, routeID: String?, remote: String, clientID: String?, message: String) {
         rejectedTotal.wrappingIncrement(ordering: .relaxed)
+        rejectedByReason[reason.slot].wrappingIncrement(ordering: .relaxed)
         if let routeID { routeCounters(routeID).reject(reason) }
         metrics.rejected(route: routeID, reason: reason)
         record(.rejected, routeID: routeID, clientID: clientID, remote: remote, node: nil,
@@ -197,7 +203,12 @@ public final class ConnectionRegistry: Sendable {
             version: v, takenAt: Date().timeIntervalSince1970, startedAt: startedAt, listeners: listeners,
             connections: connections, routes: routeStats, nodes: nodeStats, events: events,
             pending: pendingCount.load(ordering: .relaxed), totalAccepted: accepted.load(ordering: .relaxed),
-            totalRejected: rejectedTotal.load(ordering: .relaxed))
+            totalRejected: rejectedTotal.load(ordering: .relaxed),
+            rejectedByReason: Dictionary(uniqueKeysWithValues: RejectReason.allCases.compactMap { reason in
+                let n = rejectedByReason[reason.slot].load(ordering: .relaxed)
+                return n > 0 ? (reason, n) : nil
+            }),
+            tlsHandshakes: tlsHandshakes.load(ordering: .relaxed))
         state.withLockedValue { $0.cached = snap }
         return snap
     }

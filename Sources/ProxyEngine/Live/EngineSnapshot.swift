@@ -25,6 +25,8 @@ public struct ConnectionInfo: Sendable, Hashable {
     public var startedAt: Double
     public var bytesIn: Int
     public var bytesOut: Int
+    /// TLS version, SNI and verified client certificate; nil for plaintext connections.
+    public var tls: TLSDetails? = nil
 }
 
 /// Counters of one stream route.
@@ -80,4 +82,8 @@ public struct EngineSnapshot: Sendable {
     public var pending: Int
     public var totalAccepted: Int
     public var totalRejected: Int
+    /// Rejections by reason over all routes, including those refused before a route was known (TLS).
+    public var rejectedByReason: [RejectReason: Int] = [:]
+    /// Successful TLS handshakes on TLS listeners.
+    public var tlsHandshakes: Int = 0
 }

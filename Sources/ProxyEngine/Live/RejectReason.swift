@@ -16,6 +16,12 @@ public enum RejectReason: String, Sendable, CaseIterable, Hashable {
     case noNode = "no_node"
     /// Every attempt to connect to a node failed.
     case upstreamUnavailable = "upstream_unavailable"
+    /// The TLS handshake failed (not TLS, no shared version or cipher, timeout).
+    case tlsHandshake = "tls_handshake"
+    /// No ssl object has a certificate for the client's SNI (or the client sent none and no fallback is set).
+    case tlsNoCertificate = "tls_no_certificate"
+    /// mTLS: the client sent no certificate, or one that does not chain to the CA within the depth.
+    case tlsClientCertificate = "tls_client_certificate"
 
     /// Position in counter arrays.
     var slot: Int { RejectReason.allCases.firstIndex(of: self)! }

@@ -14,7 +14,7 @@ extension FrontendHandler {
             cleanStart: packet.map { $0.flags.contains(.cleanStart) }, remoteAddress: addresses.remoteIP,
             remotePort: addresses.remotePort, localAddress: addresses.localIP, localPort: addresses.localPort,
             routeID: route.route.id, node: node, hashKey: hashKey, ringPoint: route.upstream.type == .chash ? ringPoint : nil,
-            attempts: pickState.attempts, startedAt: acceptedAt, bytesIn: 0, bytesOut: 0)
+            attempts: pickState.attempts, startedAt: acceptedAt, bytesIn: 0, bytesOut: 0, tls: tlsDetails)
         let live = LiveConnection(info: info, route: registry.routeCounters(route.route.id),
                                   node: registry.nodeCounters(node),
                                   metrics: registry.metrics.pair(route: route.route.id, node: node),
@@ -87,6 +87,8 @@ extension FrontendHandler {
     /// The client closed (or half-closed) before the relay was set up.
     func clientWentAway(context: ChannelHandlerContext) {
         switch phase {
+        case .handshaking:
+            reject(context: context, .tlsHandshake, "client closed during the TLS handshake", reply: nil)
         case .prereading:
             reject(context: context, .clientClosed, "client closed before a complete CONNECT", reply: nil)
         case .connecting:

@@ -1,4 +1,6 @@
 import NIOCore
+import NIOSSL
+import NIOTLS
 
 extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -17,7 +19,7 @@ extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         switch phase {
-        case .prereading, .connecting:
+        case .prereading, .connecting, .handshaking:
             if buffer == nil {
                 buffer = incoming
             } else {
@@ -37,6 +39,9 @@ extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            handshakeCompleted(context: context)
+        }
         if let event = event as? ChannelEvent, case .inputClosed = event, phase == .prereading {
             clientWentAway(context: context)
             context.close(promise: nil)
@@ -45,6 +50,10 @@ extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if phase == .handshaking {
+            handshakeFailed(context: context, error: error)
+            return
+        }
         logger.debug("client error before relay: \(error)")
         context.close(promise: nil)
     }

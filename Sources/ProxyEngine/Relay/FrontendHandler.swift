@@ -4,14 +4,17 @@ import Logging
 import MQTTCodec
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The first handler of every accepted connection: picks the route, prereads the CONNECT without consuming
 /// it, connects to a broker (retrying other nodes), replays the buffered bytes and hands over to the glue.
 ///
-/// States: `matching → prereading → connecting → relaying`, or `closed` on any rejection.
+/// States: `matching → [handshaking →] prereading → connecting → relaying`, or `closed` on any rejection.
+/// `handshaking` is only for TLS listeners, whose connections are matched once the handshake has told the SNI.
 final class FrontendHandler {
     enum State {
         case matching
+        case handshaking
         case prereading
         case connecting
         case relaying
@@ -32,12 +35,17 @@ final class FrontendHandler {
     var readPending = false
     let acceptedAt = Date().timeIntervalSince1970
     let acceptedDeadline = NIODeadline.now()
+    /// The TLS session on a TLS listener; nil on plain ones.
+    let tls: TLSSession?
+    /// Version, SNI and client certificate once the handshake is done.
+    var tlsDetails: TLSDetails?
 
     /// Buffered client bytes above which reading pauses until the broker connection is up.
     static let pendingLimit = 256 * 1024
 
-    init(env: ConnectionEnvironment) {
+    init(env: ConnectionEnvironment, tls: TLSSession? = nil) {
         self.env = env
+        self.tls = tls
         self.logger = env.logger
     }
 
@@ -53,24 +61,69 @@ final class FrontendHandler {
         addresses = ConnectionAddresses(channel: context.channel)
         logger[metadataKey: "remote"] = "\(addresses.remoteIP):\(addresses.remotePort)"
         env.registry.accepting()
+        if tls != nil {
+            phase = .handshaking
+            startTimer(context: context, .tlsHandshake, "no TLS handshake within \(env.settings.prereadTimeout) s")
+            return
+        }
+        matchRoute(context: context, sni: nil)
+    }
+
+    /// The TLS handshake finished: note its details, then match with the SNI.
+    func handshakeCompleted(context: ChannelHandlerContext) {
+        guard phase == .handshaking, let tls else { return }
+        prereadTimer?.cancel()
+        let version = try? context.pipeline.syncOperations.nioSSL_tlsVersion()
+        let details = TLSDetails(version: version, facts: tls.facts)
+        tlsDetails = details
+        if let sni = details.sni { logger[metadataKey: "sni"] = "\(sni)" }
+        if let cn = details.clientCN { logger[metadataKey: "client_cn"] = "\(cn)" }
+        env.registry.tlsHandshakeDone()
+        phase = .matching
+        matchRoute(context: context, sni: details.sni)
+    }
+
+    /// The TLS handshake failed: name the reason as precisely as the session knows it.
+    func handshakeFailed(context: ChannelHandlerContext, error: Error) {
+        if let rejection = error as? TLSRejection {
+            reject(context: context, rejection.reason, rejection.description, reply: nil)
+            return
+        }
+        let text = "\(error)"
+        if let problem = tls?.facts.clientCertificateProblem {
+            reject(context: context, .tlsClientCertificate, problem, reply: nil)
+        } else if text.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") || text.contains("CERTIFICATE_REQUIRED") {
+            reject(context: context, .tlsClientCertificate, "client sent no certificate (mTLS is required)", reply: nil)
+        } else {
+            reject(context: context, .tlsHandshake, "TLS handshake failed: \(text)", reply: nil)
+        }
+    }
+
+    private func startTimer(context: ChannelHandlerContext, _ reason: RejectReason, _ message: String) {
+        let limit = TimeAmount.nanoseconds(Int64(env.settings.prereadTimeout * 1e9))
+        let expected = phase
+        prereadTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [self] in
+            guard phase == expected else { return }
+            reject(context: context, reason, message, reply: nil)
+        }
+    }
+
+    private func matchRoute(context: ChannelHandlerContext, sni: String?) {
         let table = env.table()
         guard let route = table.match(remote: addresses.remoteBytes, local: addresses.localBytes,
-                                      localPort: addresses.localPort, sni: nil)
+                                      localPort: addresses.localPort, sni: sni)
         else {
             logger.info("not hit any route", metadata: ["local": "\(addresses.localIP):\(addresses.localPort)"])
-            reject(context: context, .noRoute, "not hit any route on port \(addresses.localPort)", reply: nil)
+            let what = sni.map { " with SNI \($0)" } ?? ""
+            reject(context: context, .noRoute, "not hit any route on port \(addresses.localPort)\(what)", reply: nil)
             return
         }
         self.route = route
         logger[metadataKey: "route"] = "\(route.route.id)"
         if route.route.mqttProxy != nil {
             phase = .prereading
-            let limit = TimeAmount.nanoseconds(Int64(env.settings.prereadTimeout * 1e9))
-            prereadTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [self] in
-                guard case .prereading = phase else { return }
-                reject(context: context, .prereadTimeout,
-                       "no complete CONNECT within \(env.settings.prereadTimeout) s", reply: nil)
-            }
+            startTimer(context: context, .prereadTimeout, "no complete CONNECT within \(env.settings.prereadTimeout) s")
+            if buffer != nil { examineConnect(context: context) }
         } else {
             beginConnecting(context: context)
         }
@@ -159,12 +212,33 @@ final class FrontendHandler {
         let connectTimeout = upstream.timeout?.connect ?? env.settings.connectTimeout
         let ringPoint = pickState.ringPoint
         let attemptStarted = NIODeadline.now()
-        ClientBootstrap(group: context.eventLoop)
+        let upstreamTLS = route.upstreamTLS
+        let hostName = index < route.nodeNames.count ? route.nodeNames[index] : node.host
+        let loop = context.eventLoop
+        let handshake: EventLoopPromise<Void>? = upstreamTLS == nil ? nil : loop.makePromise()
+        ClientBootstrap(group: loop)
             .connectTimeout(.nanoseconds(Int64(connectTimeout * 1e9)))
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { channel in
+                guard let upstreamTLS, let handshake else { return channel.eventLoop.makeSucceededVoidFuture() }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        try upstreamTLS.handler(host: hostName), UpstreamHandshakeWaiter(promise: handshake))
+                }
+            }
             .connect(host: node.host, port: node.port)
+            .flatMap { channel -> EventLoopFuture<Channel> in
+                guard let handshake else { return loop.makeSucceededFuture(channel) }
+                let limit = loop.scheduleTask(in: .nanoseconds(Int64(connectTimeout * 1e9))) {
+                    handshake.fail(TLSSetupError("TLS handshake took longer than \(connectTimeout) s"))
+                }
+                return handshake.futureResult.map { channel }.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw TLSSetupError("TLS handshake with the broker failed: \(error)")
+                }.always { _ in limit.cancel() }
+            }
             .assumeIsolated()
             .whenComplete { [self] result in
                 switch result {
@@ -178,6 +252,7 @@ final class FrontendHandler {
                     glue(context: context, upstreamChannel: upstreamChannel, index: index, node: address,
                          ringPoint: ringPoint)
                 case .failure(let error):
+                    handshake?.fail(error)
                     connectFailed(context: context, node: address, error: error)
                 }
             }

@@ -13,10 +13,12 @@ public final class RouteCompiler: Sendable {
     }
 
     private let resolver: NodeResolver
+    private let tls: TLSSettings
     private let cache = NIOLockedValueBox([BalancerKey: UpstreamBalancer]())
 
-    public init(resolver: NodeResolver) {
+    public init(resolver: NodeResolver, tls: TLSSettings = TLSSettings()) {
         self.resolver = resolver
+        self.tls = tls
     }
 
     /// Builds the table. Resolution may block on DNS: call it off the event loops.
@@ -25,18 +27,24 @@ public final class RouteCompiler: Sendable {
         var problems: [String] = []
         var used: Set<BalancerKey> = []
         var compiled: [CompiledRoute] = []
+        let certificates = CertificateTable(ssls: resources.ssls.values.map(\.value), settings: tls, problems: &problems)
         for stored in resources.streamRoutes.values {
             let route = stored.value
             guard let upstream = resources.upstream(for: route) else {
                 problems.append("stream route \(route.id): upstream \(route.upstreamID ?? "?") not found")
                 continue
             }
+            if let sni = route.sni, !certificates.covers(sni) {
+                problems.append("stream route \(route.id): no enabled ssl object has a certificate for sni \(sni); TLS clients cannot reach it yet")
+            }
             var nodes: [BalancerNode] = []
+            var names: [String] = []
             var failures: [String] = []
             for node in upstream.nodes {
                 switch resolver.resolve(node.host) {
                 case .address(let ip):
                     nodes.append(BalancerNode(host: ip, port: node.port, weight: node.weight, priority: node.priority))
+                    names.append(node.host)
                 case .failure(let reason):
                     failures.append(reason)
                 }
@@ -44,6 +52,17 @@ public final class RouteCompiler: Sendable {
             problems.append(contentsOf: failures.map { "stream route \(route.id): \($0)" })
             var entry = CompiledRoute(route: route, upstream: upstream, balancer: nil, unavailableReason: nil,
                                       nodeAddresses: nodes.map(\.address))
+            entry.nodeNames = names
+            if upstream.scheme == "tls" {
+                do {
+                    entry.upstreamTLS = try UpstreamTLSContext.make(upstream: upstream, resources: resources, settings: tls)
+                } catch {
+                    problems.append("stream route \(route.id): TLS to the brokers cannot be set up: \(error)")
+                    entry.unavailableReason = "TLS to the brokers cannot be set up: \(error)"
+                    compiled.append(entry)
+                    continue
+                }
+            }
             if nodes.contains(where: { $0.weight > 0 }) {
                 let key = BalancerKey(kind: BalancerKind(upstream.type), nodes: nodes)
                 used.insert(key)
@@ -61,7 +80,9 @@ public final class RouteCompiler: Sendable {
             compiled.append(entry)
         }
         cache.withLockedValue { c in c = c.filter { used.contains($0.key) } }
-        return (RouteTable(version: version, routes: compiled), problems)
+        var table = RouteTable(version: version, routes: compiled)
+        table.certificates = certificates
+        return (table, problems)
     }
 }
 

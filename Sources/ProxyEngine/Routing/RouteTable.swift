@@ -11,6 +11,10 @@ public struct CompiledRoute: Sendable {
     public var unavailableReason: String?
     /// Resolved node address (`ip:port`) of each balancer node, same order.
     public var nodeAddresses: [String]
+    /// The node names as configured (before DNS), same order as `nodeAddresses`.
+    public var nodeNames: [String] = []
+    /// Client-side TLS towards the brokers when the upstream's scheme is `tls`.
+    var upstreamTLS: UpstreamTLSContext?
 
     /// Whether a connection with these addresses is one this route takes.
     func matches(remote: IPAddressBytes?, local: IPAddressBytes?, localPort: Int, sni: String?) -> Bool {
@@ -38,11 +42,16 @@ public struct RouteTable: Sendable {
     /// Store version this table was built from.
     public var version: Int
     public var routes: [CompiledRoute]
+    /// Server certificates for TLS listeners, by SNI.
+    var certificates = CertificateTable()
 
     public init(version: Int = 0, routes: [CompiledRoute] = []) {
         self.version = version
         self.routes = routes
     }
+
+    /// Number of ssl objects TLS listeners can present.
+    public var certificateCount: Int { certificates.certificates.count }
 
     /// The route for a connection: SNI routes first for TLS (exact names before wildcards), then the rest in
     /// store order; the first whose addresses and port all match wins.

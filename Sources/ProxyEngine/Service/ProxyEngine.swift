@@ -39,7 +39,7 @@ public final class ProxyEngine: Sendable {
         self.group = group
         self.logger = logger
         self.resolver = resolver
-        self.compiler = RouteCompiler(resolver: resolver)
+        self.compiler = RouteCompiler(resolver: resolver, tls: settings.tls)
         self.registry = ConnectionRegistry(eventCapacity: settings.eventBufferSize, metrics: metrics)
     }
 
@@ -87,25 +87,29 @@ public final class ProxyEngine: Sendable {
     @discardableResult
     public func start(listeners: [StreamListener]) async throws -> [SocketAddress] {
         var bound: [SocketAddress] = []
+        var names: [String] = []
         for listener in listeners {
-            if listener.tls {
-                throw EngineError.unsupported("listener \(listener): tls: true is not supported yet (TLS comes later)")
-            }
             let channel: Channel
             do {
-                channel = try await makeBootstrap().bind(host: listener.host, port: listener.port).get()
+                channel = try await makeBootstrap(tls: listener.tls).bind(host: listener.host, port: listener.port).get()
             } catch {
                 throw EngineError.bindFailed(listener: listener.description, reason: "\(error)")
             }
             servers.withLockedValue { $0.append(channel) }
-            if let addr = channel.localAddress { bound.append(addr) }
-            logger.notice("stream listener on \(channel.localAddress?.description ?? listener.description)")
+            if let addr = channel.localAddress {
+                bound.append(addr)
+                names.append("\(addr.ipAddress ?? "?"):\(addr.port ?? 0)" + (listener.tls ? " tls" : ""))
+            }
+            logger.notice("stream listener on \(channel.localAddress?.description ?? listener.description)\(listener.tls ? " (TLS)" : "")")
+            if listener.tls, routeTable.certificates.isEmpty {
+                logger.warning("TLS listener \(listener): no ssl object yet; handshakes fail until one is added")
+            }
         }
-        registry.setListeners(bound.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" })
+        registry.setListeners(names)
         return bound
     }
 
-    private func makeBootstrap() -> ServerBootstrap {
+    private func makeBootstrap(tls: Bool) -> ServerBootstrap {
         let env = ConnectionEnvironment(registry: registry, settings: settings, logger: logger,
                                         table: { [table] in table.withLockedValue { $0 } })
         let children = self.children
@@ -121,7 +125,15 @@ public final class ProxyEngine: Sendable {
                     _ = children.withLockedValue { $0.removeValue(forKey: key) }
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(FrontendHandler(env: env))
+                    guard tls else {
+                        try channel.pipeline.syncOperations.addHandler(FrontendHandler(env: env))
+                        return
+                    }
+                    let session = TLSSession()
+                    let certificates: @Sendable () -> CertificateTable = { env.table().certificates }
+                    try channel.pipeline.syncOperations.addHandlers(
+                        TLSAcceptHandler(session: session, certificates: certificates),
+                        FrontendHandler(env: env, tls: session))
                 }
             }
     }

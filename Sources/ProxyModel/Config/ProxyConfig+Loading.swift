@@ -58,6 +58,8 @@ extension ProxyConfig {
                 config.proxyMode = mode
             case "stream_proxy":
                 try loadStreamProxy(v, into: &config, fail: fail, warn: warn)
+            case "ssl":
+                try loadSSL(v, into: &config.engine.tls, fail: fail, warn: warn)
             case "enable_admin":
                 if v == .bool(false) { warn(path, "enable_admin: false is not supported; the admin API stays on") }
             default:
@@ -89,6 +91,42 @@ extension ProxyConfig {
         let seen = Set(config.listeners.map { "\($0.host)|\($0.port)" })
         if seen.count != config.listeners.count {
             throw fail("apisix.stream_proxy.tcp", "the same address is listed twice")
+        }
+    }
+
+    private static func loadSSL(_ value: JSONValue, into tls: inout TLSSettings,
+                                fail: (String, String) -> SourceError, warn: (String, String) -> Void)
+        throws(SourceError)
+    {
+        for (key, v) in try object(value, "apisix.ssl", fail) {
+            let path = "apisix.ssl.\(key)"
+            switch key {
+            case "fallback_sni":
+                guard let s = v.stringValue, StreamRoute.isValidSNI(s), !s.hasPrefix("*.") else {
+                    throw fail(path, "fallback_sni must be a host name")
+                }
+                tls.fallbackSNI = s.lowercased()
+            case "ssl_protocols":
+                guard let s = v.stringValue else { throw fail(path, "ssl_protocols must be a string such as \"TLSv1.2 TLSv1.3\"") }
+                var list: [TLSProtocolVersion] = []
+                for word in s.split(separator: " ") {
+                    guard let version = TLSProtocolVersion(rawValue: String(word)) else {
+                        throw fail(path, "ssl_protocols: \(word) is not supported (TLSv1.2 and TLSv1.3 are)")
+                    }
+                    list.append(version)
+                }
+                guard !list.isEmpty else { throw fail(path, "ssl_protocols is empty") }
+                tls.protocols = Array(Set(list)).sorted()
+            case "ssl_trusted_certificate":
+                guard let s = v.stringValue, !s.isEmpty else {
+                    throw fail(path, "ssl_trusted_certificate must be the path of a PEM file")
+                }
+                tls.trustedCertificateFile = s
+            case "enable", "listen", "ssl_ciphers", "ssl_session_tickets", "ssl_trusted_combined_path", "key_encrypt_salt":
+                warn(path, "apisix.ssl.\(key) does not apply to mqtt-proxy stream listeners; ignored")
+            default:
+                warn(path, "unknown key apisix.ssl.\(key); ignored")
+            }
         }
     }
 

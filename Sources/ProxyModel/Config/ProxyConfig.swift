@@ -81,6 +81,20 @@ public struct EngineSettings: Sendable, Hashable {
     public var logLevel = "info"
     /// Log file; nil logs to standard error.
     public var logFile: String?
+    /// TLS listener settings (`apisix.ssl`).
+    public var tls = TLSSettings()
+    public init() {}
+}
+
+/// `apisix.ssl`: defaults for TLS listeners and for TLS towards brokers.
+public struct TLSSettings: Sendable, Hashable {
+    /// Certificate name used when a client sends no SNI (`fallback_sni`); nil refuses such handshakes.
+    public var fallbackSNI: String?
+    /// Protocol versions TLS listeners allow unless an ssl object narrows them (`ssl_protocols`).
+    public var protocols: [TLSProtocolVersion] = [.tls12, .tls13]
+    /// PEM file of CAs that broker certificates are verified against when an upstream sets `tls.verify`
+    /// (`ssl_trusted_certificate`); nil uses the system's trust store.
+    public var trustedCertificateFile: String?
     public init() {}
 }
 

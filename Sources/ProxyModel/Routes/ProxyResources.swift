@@ -49,7 +49,8 @@ public struct ProxyResources: Sendable, Hashable {
         return nil
     }
 
-    /// Cross-object checks: every `upstream_id` must name a stored upstream.
+    /// Cross-object checks: every `upstream_id` must name a stored upstream, and every upstream
+    /// `tls.client_cert_id` an ssl object of type `client`.
     public func referenceErrors() -> [(kind: ResourceKind, id: String, error: ValidationError)] {
         var errors: [(ResourceKind, String, ValidationError)] = []
         for (id, route) in streamRoutes {
@@ -57,8 +58,39 @@ public struct ProxyResources: Sendable, Hashable {
                 errors.append((.streamRoutes, id,
                                ValidationError(field: "upstream_id", "failed to fetch upstream info by upstream id [\(upID)]")))
             }
+            if let inline = route.value.upstream, let e = clientCertError(inline, field: "upstream.tls.client_cert_id") {
+                errors.append((.streamRoutes, id, e))
+            }
+        }
+        for (id, upstream) in upstreams {
+            if let e = clientCertError(upstream.value, field: "tls.client_cert_id") { errors.append((.upstreams, id, e)) }
         }
         return errors
+    }
+
+    /// The client certificate an upstream names by `tls.client_cert_id`, if it is a stored `client` ssl object.
+    public func clientCertificate(for upstream: Upstream) -> SSLObject? {
+        guard let id = upstream.tls?.clientCertID, let ssl = ssls[id]?.value, ssl.type == "client" else { return nil }
+        return ssl
+    }
+
+    private func clientCertError(_ upstream: Upstream, field: String) -> ValidationError? {
+        guard let id = upstream.tls?.clientCertID else { return nil }
+        guard let ssl = ssls[id] else {
+            return ValidationError(field: field, "failed to fetch ssl info by ssl id [\(id)]")
+        }
+        guard ssl.value.type == "client" else {
+            return ValidationError(field: field, "ssl [\(id)] is of type \(ssl.value.type); client_cert_id needs type client")
+        }
+        return nil
+    }
+
+    /// The objects ("upstream [u1]", "stream route [r1]") whose upstream uses ssl `id` as its client certificate.
+    public func referencesTo(ssl id: String) -> [String] {
+        var out: [String] = []
+        for (uid, u) in upstreams where u.value.tls?.clientCertID == id { out.append("upstream [\(uid)]") }
+        for (rid, r) in streamRoutes where r.value.upstream?.tls?.clientCertID == id { out.append("stream route [\(rid)]") }
+        return out
     }
 
     /// IDs of the stream routes that use upstream `id` by reference.

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftASN1
 import X509
 
 /// What was learned from an ssl object's PEM certificate(s): names and validity, for answers and logs.
@@ -13,12 +14,21 @@ public struct CertificateSummary: Sendable, Hashable {
 }
 
 extension SSLObject {
+    /// How many certificates parse out of a PEM text that may hold a chain.
+    static func countCertificates(_ pem: String) -> Int {
+        guard let docs = try? PEMDocument.parseMultiple(pemString: pem) else { return 0 }
+        return docs.filter { (try? Certificate(pemDocument: $0)) != nil }.count
+    }
+
     /// Parses the certificate and key (and the extra `certs`/`keys` pairs) and checks that each key belongs to
     /// its certificate. Returns the summary of the main certificate.
     static func checkPair(cert: String, key: String, field: String) throws(ValidationError) -> CertificateSummary {
         let certificate: Certificate
         do {
-            certificate = try Certificate(pemEncoded: cert)
+            guard let first = try PEMDocument.parseMultiple(pemString: cert).first(where: {
+                $0.discriminator == "CERTIFICATE"
+            }) else { throw ValidationError(field: "cert", "no CERTIFICATE block") }
+            certificate = try Certificate(pemDocument: first)
         } catch {
             throw ValidationError(field: field.isEmpty ? "cert" : field, "invalid cert: not a PEM certificate (\(error))")
         }

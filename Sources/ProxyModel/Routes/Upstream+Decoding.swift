@@ -164,6 +164,13 @@ extension Upstream {
         if (tls.clientCert == nil) != (tls.clientKey == nil) {
             throw ValidationError(field: path, "invalid tls: client_cert and client_key go together")
         }
+        if let cert = tls.clientCert, let key = tls.clientKey {
+            _ = try SSLObject.checkPair(cert: cert, key: key, field: "\(path).client_cert")
+        }
+        if tls.clientCert != nil, tls.clientCertID != nil {
+            throw ValidationError(field: "\(path).client_cert_id",
+                                  "invalid tls: give client_cert/client_key or client_cert_id, not both")
+        }
         return tls
     }
 }

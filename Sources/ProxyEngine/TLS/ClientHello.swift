@@ -1,0 +1,117 @@
+import Foundation
+import NIOCore
+
+/// What the proxy reads from a TLS ClientHello before the handshake starts: the server name (to pick a
+/// certificate) and the signature schemes (to pick between an ECDSA and an RSA certificate).
+struct ClientHello: Sendable, Equatable {
+    /// The `server_name` extension's host name, lowercased; nil when the client sent none.
+    var serverName: String?
+    /// The `signature_algorithms` extension's code points, in the client's order (empty when absent).
+    var signatureSchemes: [UInt16]
+
+    /// The outcome of looking at the first bytes of a connection.
+    enum ParseResult: Equatable {
+        case needMoreBytes
+        /// Not a TLS handshake (a plaintext MQTT client on a TLS port, say), with the reason.
+        case notTLS(String)
+        case hello(ClientHello)
+    }
+
+    /// Largest ClientHello accepted (TLS allows 16 MiB; real ones are under a few KiB).
+    static let maxLength = 64 * 1024
+
+    /// Parses a ClientHello from `buffer` without consuming it. Handshake messages split over several TLS
+    /// records are joined.
+    static func parse(_ buffer: ByteBuffer) -> ParseResult {
+        var input = buffer
+        var handshake = ByteBuffer()
+        while true {
+            guard let header = input.readBytes(length: 5) else { return .needMoreBytes }
+            guard header[0] == 0x16 else {
+                return .notTLS(String(format: "first byte 0x%02x is not a TLS handshake record", header[0]))
+            }
+            guard header[1] == 0x03 else { return .notTLS("record version \(header[1]).\(header[2]) is not TLS") }
+            let length = Int(header[3]) << 8 | Int(header[4])
+            guard length > 0, length <= 16384 + 2048 else { return .notTLS("record length \(length) is invalid") }
+            guard var fragment = input.readSlice(length: length) else { return .needMoreBytes }
+            handshake.writeBuffer(&fragment)
+            guard handshake.readableBytes >= 4 else { continue }
+            let bytes = handshake.getBytes(at: handshake.readerIndex, length: 4)!
+            guard bytes[0] == 0x01 else { return .notTLS("first handshake message is not a ClientHello") }
+            let bodyLength = Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
+            guard bodyLength <= maxLength else { return .notTLS("ClientHello of \(bodyLength) bytes is too large") }
+            if handshake.readableBytes >= 4 + bodyLength {
+                handshake.moveReaderIndex(forwardBy: 4)
+                guard var body = handshake.readSlice(length: bodyLength), let hello = parseBody(&body) else {
+                    return .notTLS("malformed ClientHello")
+                }
+                return .hello(hello)
+            }
+        }
+    }
+
+    /// The ClientHello body after the 4-byte handshake header.
+    private static func parseBody(_ body: inout ByteBuffer) -> ClientHello? {
+        guard body.readInteger(as: UInt16.self) != nil,  // legacy_version
+              body.readSlice(length: 32) != nil,  // random
+              let sessionIDLength = body.readInteger(as: UInt8.self), body.readSlice(length: Int(sessionIDLength)) != nil,
+              let suitesLength = body.readInteger(as: UInt16.self), body.readSlice(length: Int(suitesLength)) != nil,
+              let compressionLength = body.readInteger(as: UInt8.self),
+              body.readSlice(length: Int(compressionLength)) != nil
+        else { return nil }
+        var hello = ClientHello(serverName: nil, signatureSchemes: [])
+        guard body.readableBytes > 0 else { return hello }  // no extensions at all
+        guard let extensionsLength = body.readInteger(as: UInt16.self),
+              var extensions = body.readSlice(length: Int(extensionsLength))
+        else { return nil }
+        while extensions.readableBytes > 0 {
+            guard let type = extensions.readInteger(as: UInt16.self), let length = extensions.readInteger(as: UInt16.self),
+                  var data = extensions.readSlice(length: Int(length))
+            else { return nil }
+            switch type {
+            case 0x0000:
+                hello.serverName = parseServerName(&data)
+            case 0x000d:
+                guard let listLength = data.readInteger(as: UInt16.self), listLength % 2 == 0,
+                      var list = data.readSlice(length: Int(listLength))
+                else { return nil }
+                while let scheme = list.readInteger(as: UInt16.self) { hello.signatureSchemes.append(scheme) }
+            default:
+                continue
+            }
+        }
+        return hello
+    }
+
+    private static func parseServerName(_ data: inout ByteBuffer) -> String? {
+        guard let listLength = data.readInteger(as: UInt16.self), var list = data.readSlice(length: Int(listLength))
+        else { return nil }
+        while let nameType = list.readInteger(as: UInt8.self), let length = list.readInteger(as: UInt16.self),
+              let name = list.readString(length: Int(length))
+        {
+            if nameType == 0 { return name.lowercased() }
+        }
+        return nil
+    }
+
+    /// Key types the client can verify signatures from, judged by its signature schemes. A client that
+    /// lists none (allowed before TLS 1.3) is taken to accept RSA and ECDSA, as TLS 1.2 specifies.
+    var acceptedKeyTypes: Set<CertificateKeyType> {
+        guard !signatureSchemes.isEmpty else { return [.rsa, .ecdsa] }
+        var out: Set<CertificateKeyType> = []
+        for scheme in signatureSchemes {
+            switch scheme {
+            case 0x0401, 0x0501, 0x0601, 0x0201, 0x0804, 0x0805, 0x0806: out.insert(.rsa)
+            case 0x0403, 0x0503, 0x0603, 0x0203: out.insert(.ecdsa)
+            case 0x0807: out.insert(.ed25519)
+            default: continue
+            }
+        }
+        return out
+    }
+}
+
+/// The kind of key a server certificate carries, for choosing among an ssl object's pairs.
+enum CertificateKeyType: String, Sendable, Hashable {
+    case rsa, ecdsa, ed25519, other
+}
