@@ -1,4 +1,6 @@
 import Hummingbird
+import Logging
+import Foundation
 import NIOCore
 import ProxyEngine
 import ProxyModel
@@ -77,16 +79,21 @@ struct ResourceRoutes: Sendable {
         return JSONResponse.make(result.created ? .created : .ok, withWarnings(keyValue(result.object), result.object))
     }
 
-    /// Adds `warning` to an answer about an ssl object whose certificate is outside its validity period.
+    /// Adds `warning` to an answer about an ssl object whose certificate is outside its validity period, and
+    /// logs it: such a certificate is stored (operators may be replacing it) but clients will refuse it.
     func withWarnings(_ answer: JSONValue, _ item: StoredObjectView) -> JSONValue {
         guard item.kind == .ssls, let ssl = try? SSLObject(json: item.value, id: item.id),
               ssl.summary.isExpired()
         else { return answer }
         var out = answer
-        out["warning"] = .string("certificate \(ssl.summary.subject) is outside its validity period "
-                                 + "(\(ssl.summary.notValidBefore) – \(ssl.summary.notValidAfter)): expired or not yet valid")
+        let warning = "certificate \(ssl.summary.subject) is outside its validity period "
+            + "(\(ssl.summary.notValidBefore) – \(ssl.summary.notValidAfter)): expired or not yet valid"
+        out["warning"] = .string(warning)
+        ResourceRoutes.logger.warning("ssl \(item.id): \(warning)")
         return out
     }
+
+    static let logger = Logger(label: "mqtt-proxy.admin")
 
     func post(_ kind: ResourceKind, _ request: Request) async throws -> Response {
         try checkStreamMode(kind)
@@ -96,7 +103,7 @@ struct ResourceRoutes: Sendable {
         }
         let result: PutResult
         do { result = try await store.put(kind, id: nil, json: body) } catch { throw adminError(error) }
-        return JSONResponse.make(.created, keyValue(result.object))
+        return JSONResponse.make(.created, withWarnings(keyValue(result.object), result.object))
     }
 
     func patch(_ kind: ResourceKind, id: String, path: [String], _ request: Request) async throws -> Response {
@@ -115,7 +122,7 @@ struct ResourceRoutes: Sendable {
         merged["update_time"] = nil
         let result: PutResult
         do { result = try await store.put(kind, id: id, json: merged) } catch { throw adminError(error) }
-        return JSONResponse.make(.ok, keyValue(result.object))
+        return JSONResponse.make(.ok, withWarnings(keyValue(result.object), result.object))
     }
 
     func delete(_ kind: ResourceKind, id: String, _ request: Request) async throws -> Response {
@@ -164,11 +171,16 @@ struct ResourceRoutes: Sendable {
         ["key": .string(key(item.kind, item.id)), "value": publicValue(item)]
     }
 
-    /// The stored value as shown to clients: private keys of ssl objects are never returned.
+    /// The stored value as shown to clients: private keys of ssl objects are never returned; their
+    /// certificate's validity dates are reported (`validity_start`/`validity_end`, unix seconds, as APISIX).
     func publicValue(_ item: StoredObjectView) -> JSONValue {
         guard item.kind == .ssls, case .object(var dict) = item.value else { return item.value }
         dict.removeValue(forKey: "key")
         dict.removeValue(forKey: "keys")
+        if let ssl = try? SSLObject(json: item.value, id: item.id) {
+            dict["validity_start"] = dict["validity_start"] ?? .int(Int(ssl.summary.notValidBefore.timeIntervalSince1970))
+            dict["validity_end"] = dict["validity_end"] ?? .int(Int(ssl.summary.notValidAfter.timeIntervalSince1970))
+        }
         return .object(dict)
     }
 

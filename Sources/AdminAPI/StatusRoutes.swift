@@ -36,9 +36,20 @@ struct StatusRoutes: Sendable {
                 "attempts": .int(c.attempts), "started_at": .double(c.startedAt),
                 "age_seconds": .double((now - c.startedAt).rounded(toPlaces: 3)),
                 "bytes_in": .int(c.bytesIn), "bytes_out": .int(c.bytesOut),
+                "tls": c.tls.map(StatusRoutes.tlsJSON) ?? .null,
             ]
         }
         return JSONResponse.make(.ok, ["connections": .array(items), "total": .int(items.count)])
+    }
+
+    /// A connection's TLS details: `{version, sni, ssl_id, client_cn, client_sans, client_subject}`.
+    static func tlsJSON(_ t: TLSDetails) -> JSONValue {
+        [
+            "version": .string(t.version), "sni": t.sni.map(JSONValue.string) ?? .null,
+            "ssl_id": t.sslID.map(JSONValue.string) ?? .null, "client_cn": t.clientCN.map(JSONValue.string) ?? .null,
+            "client_sans": .array(t.clientSANs.map(JSONValue.string)),
+            "client_subject": t.clientSubject.map(JSONValue.string) ?? .null,
+        ]
     }
 
     func mappings(_ request: Request) -> Response {
@@ -73,6 +84,9 @@ struct StatusRoutes: Sendable {
         return JSONResponse.make(.ok, [
             "routes": .array(routes), "nodes": .array(nodes), "pending": .int(snap.pending),
             "accepted": .int(snap.totalAccepted), "rejected": .int(snap.totalRejected),
+            "rejected_by_reason": .object(.init(uniqueKeysWithValues: snap.rejectedByReason
+                .sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key.rawValue, JSONValue.int($0.value)) })),
+            "tls_handshakes": .int(snap.tlsHandshakes),
             "listeners": .array(snap.listeners.map(JSONValue.string)),
             "uptime_seconds": .double((snap.takenAt - snap.startedAt).rounded(toPlaces: 3)),
         ])

@@ -164,4 +164,73 @@ struct LiveStatusTests {
             #expect(mismatch.json?["error_msg"] == "key does not match the certificate")
         }
     }
+
+    @Test func mTLSObjectsAreValidatedAndTLSConnectionsShowTheirDetails() async throws {
+        try await withEventLoopGroup { group in
+            let ca = try TestCA.root("fleet CA")
+            let server = try ca.issue(cn: "mqtt.example.com", dns: ["mqtt.example.com"])
+            let device = try ca.issue(cn: "device-42", dns: ["device-42.fleet"], ips: ["10.0.0.42"])
+            let node = try await RecordingUpstream.start(group: group)
+            var resources = try ProxyResources.with(routes: [("1", [
+                "plugins": ["mqtt-proxy": ["protocol_level": 4]],
+                "upstream": ["type": "roundrobin", "nodes": .object([node.address: 1])],
+            ])])
+            try resources.put(kind: .ssls, id: "s1", json: [
+                "cert": .string(server.cert), "key": .string(server.key), "snis": ["mqtt.example.com"],
+                "client": ["ca": .string(ca.cert), "depth": 1], "ssl_protocols": ["TLSv1.2", "TLSv1.3"],
+            ], index: 50)
+            let proxy = try await ProxyHarness.start(resources: resources, group: group, tls: true)
+            var options = TLSClientOptions(serverName: "mqtt.example.com", trustedCA: ca.cert).with(device)
+            options.maximumVersion = .tlsv12
+            let client = try await proxy.client(tls: options)
+            #expect(await client.waitForHandshake())
+            try await client.send(ConnectBytes.make(clientID: "dev-42"))
+            _ = await client.waitForBytes(11)
+            let rig = try await AdminRig(engine: proxy.engine)
+            defer { rig.cleanup() }
+            try await rig.app.test(.router) { http in
+                let conns = try await http.call(.get, "/v1/connections")
+                guard case .array(let items)? = conns.json?["connections"], let tls = items.first?["tls"] else {
+                    Issue.record("no connection listed: \(conns.text)")
+                    return
+                }
+                #expect(tls["version"]?.stringValue == "TLSv1.2")
+                #expect(tls["sni"]?.stringValue == "mqtt.example.com")
+                #expect(tls["ssl_id"]?.stringValue == "s1")
+                #expect(tls["client_cn"]?.stringValue == "device-42")
+                let sans: JSONValue = .array([.string("DNS:device-42.fleet"), .string("IP:10.0.0.42")])
+                #expect(tls["client_sans"] == sans)
+                let stats = try await http.call(.get, "/v1/routes/stats")
+                #expect(stats.json?["tls_handshakes"]?.intValue == 1)
+
+                let ok = try await http.call(.put, "/apisix/admin/ssls/2", json: [
+                    "cert": .string(server.cert), "key": .string(server.key), "snis": ["mqtt.example.com"],
+                    "client": ["ca": .string(ca.cert)],
+                ])
+                #expect(ok.status == .created)
+                #expect(ok.json?["value"]?["client"]?["ca"]?.stringValue == ca.cert)
+                #expect(ok.json?["value"]?["validity_end"]?.intValue == Int(server.certificate.notValidAfter.timeIntervalSince1970))
+                let badCA = try await http.call(.put, "/apisix/admin/ssls/3", json: [
+                    "cert": .string(server.cert), "key": .string(server.key), "snis": ["mqtt.example.com"],
+                    "client": ["ca": "not a certificate"],
+                ])
+                #expect(badCA.status == .badRequest)
+                #expect(badCA.json?["error_msg"]?.stringValue?.contains("client.ca") == true)
+                let oldTLS = try await http.call(.put, "/apisix/admin/ssls/4", json: [
+                    "cert": .string(server.cert), "key": .string(server.key), "snis": ["mqtt.example.com"],
+                    "ssl_protocols": ["TLSv1.1"],
+                ])
+                #expect(oldTLS.status == .badRequest)
+                #expect(oldTLS.json?["error_msg"]?.stringValue?.contains("ssl_protocols") == true)
+                let noSNI = try await http.call(.put, "/apisix/admin/ssls/5", json: [
+                    "cert": .string(server.cert), "key": .string(server.key), "snis": [],
+                ])
+                #expect(noSNI.status == .badRequest)
+                #expect(noSNI.json?["error_msg"]?.stringValue?.contains("snis") == true)
+            }
+            await client.close()
+            await proxy.stop()
+            await node.stop()
+        }
+    }
 }

@@ -93,4 +93,28 @@ struct ConfigLoadingTests {
             #expect(error.description.hasPrefix("conf/config.yaml:\(line):"))
         }
     }
+
+    @Test func readsTheSSLSection() throws {
+        let text = """
+            apisix:
+              ssl:
+                fallback_sni: Mqtt.Example.com
+                ssl_protocols: TLSv1.3
+                ssl_trusted_certificate: ca.pem
+                ssl_ciphers: HIGH
+            """
+        let loaded = try ProxyConfig.load(text: text, file: "config.yaml")
+        let tls = loaded.config.engine.tls
+        #expect(tls.fallbackSNI == "mqtt.example.com")
+        #expect(tls.protocols == [.tls13])
+        #expect(tls.trustedCertificateFile == "ca.pem")
+        #expect(loaded.warnings.map(\.message) == ["apisix.ssl.ssl_ciphers does not apply to mqtt-proxy stream listeners; ignored"])
+        #expect(ProxyConfig().engine.tls.protocols == [.tls12, .tls13])
+        #expect {
+            try ProxyConfig.load(text: "apisix:\n  ssl:\n    ssl_protocols: TLSv1.1 TLSv1.2\n", file: "c.yaml")
+        } throws: { error in
+            guard let e = error as? SourceError else { return false }
+            return e.position?.line == 3 && e.message.contains("TLSv1.1 is not supported")
+        }
+    }
 }
