@@ -1,5 +1,7 @@
 @testable import Console
 @testable import ProxyEngine
+import ProxyModel
+import ProxyTestSupport
 import Testing
 
 @Suite("Console rendering on an off-screen grid")
@@ -108,5 +110,42 @@ struct RenderingTests {
         var clipped = CellGrid(width: 5, height: 1)
         clipped.put("abcdefgh", row: 0, column: 0)
         #expect(clipped.lines[0] == "abcd…")
+    }
+
+    @Test func tlsConnectionsShowVersionSNIAndClientCertificate() {
+        var d = Fixture.data(connections: 2)
+        d.engine.listeners = ["0.0.0.0:9100", "0.0.0.0:8883 tls"]
+        d.engine.connections[0].tls = TLSDetails(version: "TLSv1.3", sni: "mqtt.example.com", sslID: "s1",
+                                                 clientCN: "device-7", clientSANs: ["DNS:device-7.fleet"],
+                                                 clientSubject: "CN=device-7,O=Fleet")
+        let upstream: JSONValue = ["nodes": ["127.0.0.1:1883": 1]]
+        let tlsPort: JSONValue = ["server_port": 8883, "upstream": upstream]
+        let bySNI: JSONValue = ["sni": "*.fleet.example.com", "upstream": upstream]
+        let plain: JSONValue = ["server_port": 9100, "upstream": upstream]
+        d.resources = try! ProxyResources.with(routes: [("tls-port", tlsPort), ("by-sni", bySNI), ("plain", plain)])
+        let wide = Fixture.render(ConsoleController(), d, width: 200, height: 60)
+        #expect(wide.contains { $0.contains("sensor-0001") && $0.contains("1.3 mqtt.example.com cn=device-7") })
+        #expect(wide.contains { $0.contains("sensor-0002") && $0.contains(" - ") })
+        // The filter finds connections by their certificate's CN.
+        let c = ConsoleController()
+        _ = c.handle(.char("/"), data: d)
+        for ch in "device-7" { _ = c.handle(.char(ch), data: d) }
+        _ = c.handle(.enter, data: d)
+        let filtered = Fixture.render(c, d, width: 200, height: 60)
+        #expect(filtered.contains { $0.contains("sensor-0001") })
+        #expect(!filtered.contains { $0.contains("sensor-0002") })
+        // The detail box lists the TLS facts.
+        let detail = ConsoleController()
+        _ = detail.handle(.enter, data: d)
+        let box = Fixture.render(detail, d, width: 100, height: 40)
+        #expect(box.contains { $0.contains("TLSv1.3 · SNI mqtt.example.com · ssl s1") })
+        #expect(box.contains { $0.contains("client cert   CN=device-7,O=Fleet") })
+        // Routes on a TLS port or with an SNI carry a lock.
+        let routes = ConsoleController()
+        _ = routes.handle(.char("3"), data: d)
+        let lines = Fixture.render(routes, d, width: 200, height: 60)
+        #expect(lines.contains { $0.contains("🔒tls-port") && $0.contains(":8883") })
+        #expect(lines.contains { $0.contains("🔒by-sni") && $0.contains("sni *.fleet") })
+        #expect(lines.contains { $0.contains("plain") && !$0.contains("🔒plain") })
     }
 }

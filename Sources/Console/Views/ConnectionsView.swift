@@ -8,7 +8,7 @@ enum ConnectionsView {
         Column(title: "ROUTE", minWidth: 6, flex: 1, priority: 4),
         Column(title: "NODE", minWidth: 15, flex: 2, priority: 9),
         Column(title: "MQTT", minWidth: 5, priority: 5),
-        Column(title: "TLS", minWidth: 3, priority: 1),
+        Column(title: "TLS", minWidth: 12, flex: 2, priority: 1),
         Column(title: "AGE", minWidth: 6, priority: 7, rightAligned: true),
         Column(title: "IN", minWidth: 6, priority: 3, rightAligned: true),
         Column(title: "OUT", minWidth: 6, priority: 2, rightAligned: true),
@@ -36,7 +36,7 @@ enum ConnectionsView {
             let row = bodyRows.lowerBound + offset
             let values = [
                 ViewRows.clientLabel(c), "\(c.remoteAddress):\(c.remotePort)", c.routeID, c.node,
-                ViewRows.version(c.protocolLevel), "-", Format.duration(data.now - c.startedAt),
+                ViewRows.version(c.protocolLevel), ViewRows.tlsText(c.tls), Format.duration(data.now - c.startedAt),
                 Format.bytes(c.bytesIn), Format.bytes(c.bytesOut),
             ]
             let isSelected = first + offset == selected

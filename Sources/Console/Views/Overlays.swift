@@ -69,7 +69,7 @@ enum Overlays {
             box("Connection", [("connection \(id) has closed", .dim)], &grid)
             return
         }
-        let lines: [(String, Role)] = [
+        var lines: [(String, Role)] = [
             ("client id     \(c.clientID ?? "<empty>")", .accent),
             ("username      \(c.username ?? "-")", .normal),
             ("MQTT          \(ViewRows.version(c.protocolLevel))", .normal),
@@ -85,6 +85,15 @@ enum Overlays {
             ("age           \(Format.duration(data.now - c.startedAt))", .normal),
             ("bytes         in \(Format.bytes(c.bytesIn)) · out \(Format.bytes(c.bytesOut))", .normal),
         ]
+        if let t = c.tls {
+            lines.append(("TLS           \(t.version) · SNI \(t.sni ?? "none") · ssl \(t.sslID ?? "-")", .normal))
+            if let subject = t.clientSubject {
+                lines.append(("client cert   \(subject)", .good))
+                if !t.clientSANs.isEmpty { lines.append(("client SANs   \(t.clientSANs.joined(separator: ", "))", .normal)) }
+            }
+        } else {
+            lines.append(("TLS           no (plaintext)", .dim))
+        }
         box("Connection \(c.id)", lines, &grid, minWidth: 44)
     }
 

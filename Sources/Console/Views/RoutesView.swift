@@ -4,9 +4,9 @@ import ProxyModel
 /// View 3: every stream route with its match, plugin, upstream, nodes, counters and a rate sparkline.
 enum RoutesView {
     static let columns = [
-        Column(title: "ID", minWidth: 6, priority: 10),
+        Column(title: "ID", minWidth: 10, priority: 10),
         Column(title: "NAME/DESC", minWidth: 10, flex: 1, priority: 3),
-        Column(title: "MATCH", minWidth: 8, priority: 6),
+        Column(title: "MATCH", minWidth: 8, flex: 1, priority: 6),
         Column(title: "PLUGIN", minWidth: 7, priority: 5),
         Column(title: "UPSTREAM", minWidth: 14, flex: 1, priority: 7),
         Column(title: "NODES", minWidth: 18, flex: 4, priority: 8),
@@ -43,7 +43,7 @@ enum RoutesView {
             let nodes = r.upstream?.nodes.map { "\($0.address)×\($0.weight)" }.joined(separator: " ") ?? ""
             let s = r.stats
             let values = [
-                (route.sni != nil ? "🔒" : "") + r.stored.id, route.name ?? route.desc ?? "", ViewRows.matchText(route),
+                (ViewRows.isTLS(route, listeners: data.engine.listeners) ? "🔒" : "") + r.stored.id, route.name ?? route.desc ?? "", ViewRows.matchText(route),
                 plugin, upstream, nodes, "\(s?.active ?? 0)", "\(s?.total ?? 0)", "\(ViewRows.rejected(s))",
                 rate(data.byteRates[r.stored.id]),
                 Format.sparkline(data.connectRates[r.stored.id] ?? [], width: sparkWidth),

@@ -50,7 +50,8 @@ enum ViewRows {
         for c in data.engine.connections {
             let label = clientLabel(c)
             if let filter,
-               !filter.matches([label, "\(c.remoteAddress):\(c.remotePort)", c.routeID, c.node, version(c.protocolLevel)])
+               !filter.matches([label, "\(c.remoteAddress):\(c.remotePort)", c.routeID, c.node, version(c.protocolLevel),
+                                tlsText(c.tls)])
             {
                 continue
             }
@@ -117,6 +118,22 @@ enum ViewRows {
     }
 
     static func rejected(_ s: RouteStats?) -> Int { s?.rejected.values.reduce(0, +) ?? 0 }
+
+    /// The TLS column: `1.3 mqtt.example.com cn=device-7`, or `-` for plaintext.
+    static func tlsText(_ t: TLSDetails?) -> String {
+        guard let t else { return "-" }
+        var parts = [t.version.replacingOccurrences(of: "TLSv", with: "")]
+        parts.append(t.sni ?? "no-sni")
+        if let cn = t.clientCN { parts.append("cn=\(cn)") }
+        return parts.joined(separator: " ")
+    }
+
+    /// Whether a route takes TLS connections: it matches an SNI, or its port is a TLS listener's.
+    static func isTLS(_ r: StreamRoute, listeners: [String]) -> Bool {
+        if r.sni != nil { return true }
+        guard let port = r.serverPort else { return false }
+        return listeners.contains { $0.hasSuffix(":\(port) tls") }
+    }
 
     static func matchText(_ r: StreamRoute) -> String {
         var parts: [String] = []
