@@ -16,6 +16,8 @@ let embeddedDefaultConfig = """
       stream_proxy:
         tcp:
           - 9100
+          - addr: 9333
+            tls: true
     deployment:
       admin:
         admin_key_required: true

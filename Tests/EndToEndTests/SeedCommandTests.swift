@@ -137,4 +137,50 @@ struct SeedCommandTests {
         let again = try await startServe(t, store: store)
         again.stop()
     }
+
+    /// The mTLS section: an ssl object with the CA, the server certificate and its SNIs, then the seed's
+    /// route with `sni`; mosquitto clients over TLS on the shipped TLS port 9333 need a certificate from
+    /// that CA.
+    @Test func theSeedMTLSSectionWorksOnTheShippedTLSPort() async throws {
+        guard let t = try tools() else { return }
+        let broker = try await MosquittoBroker.start(binary: t.mosquitto, host: "127.0.0.1", port: 1980)
+        defer { broker.stop() }
+        let dir = NSTemporaryDirectory() + "mqtt-proxy-seed-tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ca = try TestCA.root("seed CA")
+        let server = try ca.issue(cn: "localhost", dns: ["localhost"], ips: ["127.0.0.1"])
+        let device = try ca.issue(cn: "seed-device")
+        try ca.cert.write(toFile: dir + "/ca.crt", atomically: true, encoding: .utf8)
+        let (certPath, keyPath) = try device.write(to: dir, name: "device")
+        let ssl: JSONValue = ["cert": .string(server.cert), "key": .string(server.key), "snis": ["localhost"],
+                              "client": ["ca": .string(ca.cert), "depth": 1]]
+        try ssl.jsonText.write(toFile: dir + "/ssl.json", atomically: true, encoding: .utf8)
+        let serve = try await startServe(t, store: dir + "/apisix.yaml")
+        defer { serve.stop() }
+        #expect(serve.text.contains("9333 (TLS)"), "\(serve.text)")
+
+        let (s1, out1) = try await shell("\(t.curl) -s http://127.0.0.1:9180/apisix/admin/ssls/1 "
+                                         + "-H 'X-API-KEY: edd1c9f034335f136f87ad84b625c8f1' -X PUT -d @\(dir)/ssl.json")
+        #expect(s1 == 0 && out1.contains(#""snis":["localhost"]"#) && !out1.contains("PRIVATE KEY"), "\(out1)")
+        let (s2, out2) = try await shell(SeedCommands.putMTLSRoute(sni: "localhost"))
+        #expect(s2 == 0 && out2.contains(#""sni":"localhost""#), "\(out2)")
+
+        let tlsArgs = ["-h", "localhost", "-p", "9333", "--cafile", dir + "/ca.crt", "-V", "mqttv311"]
+        for version in ["tlsv1.2", "tlsv1.3"] {
+            let pub = try ChildProcess(t.pub, tlsArgs + ["--cert", certPath, "--key", keyPath, "--tls-version", version,
+                                                        "-i", "seed-\(version)", "-t", "seed/tls/\(version)",
+                                                        "-m", "over \(version)", "-r", "-q", "1"])
+            #expect(await pub.wait(timeout: 10) == 0, "\(pub.text)")
+            #expect(try await retained(t, host: "127.0.0.1", port: 1980, topic: "seed/tls/\(version)") == "over \(version)")
+        }
+        #expect(await eventually { serve.text.contains("client_cn=seed-device") }, "\(serve.text)")
+        // Without a client certificate the handshake is refused, and the log says why.
+        let anonymous = try ChildProcess(t.pub, tlsArgs + ["-i", "anon", "-t", "seed/tls/anon", "-m", "x", "-q", "1"])
+        #expect(await anonymous.wait(timeout: 10) != 0)
+        #expect(await eventually { serve.text.contains("tls_client_certificate") }, "\(serve.text)")
+        #expect(try await retained(t, host: "127.0.0.1", port: 1980, topic: "seed/tls/anon", seconds: 1) == nil)
+        // Plaintext clients on 9100 do not match the route with an sni.
+        #expect(try await publish(t, clientID: "plain", topic: "seed/plain", message: "x") != 0)
+    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The plugin document's three curl commands, exactly as written there.
 public enum SeedCommands {
     public static let putRoundRobin = """
@@ -54,4 +56,27 @@ public enum SeedCommands {
         curl http://127.0.0.1:9180/apisix/admin/stream_routes/1 \\
         -H 'X-API-KEY: edd1c9f034335f136f87ad84b625c8f1' -X DELETE
         """
+
+    /// The mTLS section's command; `${your_sni_name}` is the one placeholder the document leaves to the reader.
+    public static func putMTLSRoute(sni: String) -> String {
+        """
+        curl 127.0.0.1:9180/apisix/admin/stream_routes/1 \\
+        -H 'X-API-KEY: edd1c9f034335f136f87ad84b625c8f1' -X PUT -d '
+        {
+            "plugins": {
+                "mqtt-proxy": {
+                    "protocol_name": "MQTT",
+                    "protocol_level": 4
+                }
+            },
+            "sni": "${your_sni_name}",
+            "upstream": {
+                "nodes": {
+                    "127.0.0.1:1980": 1
+                },
+                "type": "roundrobin"
+            }
+        }'
+        """.replacingOccurrences(of: "${your_sni_name}", with: sni)
+    }
 }
