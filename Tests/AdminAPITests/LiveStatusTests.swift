@@ -179,16 +179,24 @@ struct LiveStatusTests {
                 "cert": .string(server.cert), "key": .string(server.key), "snis": ["mqtt.example.com"],
                 "client": ["ca": .string(ca.cert), "depth": 1], "ssl_protocols": ["TLSv1.2", "TLSv1.3"],
             ], index: 50)
-            let proxy = try await ProxyHarness.start(resources: resources, group: group, tls: true)
+            let registry = PrometheusCollectorRegistry()
+            let proxy = try await ProxyHarness.start(
+                resources: resources, group: group,
+                metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry)), tls: true)
             var options = TLSClientOptions(serverName: "mqtt.example.com", trustedCA: ca.cert).with(device)
             options.maximumVersion = .tlsv12
             let client = try await proxy.client(tls: options)
             #expect(await client.waitForHandshake())
             try await client.send(ConnectBytes.make(clientID: "dev-42"))
             _ = await client.waitForBytes(11)
-            let rig = try await AdminRig(engine: proxy.engine)
+            let rig = try await AdminRig(engine: proxy.engine, metrics: registry)
             defer { rig.cleanup() }
             try await rig.app.test(.router) { http in
+                let metrics = try await http.call(.get, "/metrics")
+                #expect(metrics.text.contains(#"mqtt_proxy_tls_handshakes_total{ssl="s1",version="TLSv1.2"} 1"#)
+                        || metrics.text.contains(#"mqtt_proxy_tls_handshakes_total{version="TLSv1.2",ssl="s1"} 1"#),
+                        "\(metrics.text)")
+                #expect(metrics.text.contains("mqtt_proxy_tls_handshake_seconds_count 1"))
                 let conns = try await http.call(.get, "/v1/connections")
                 guard case .array(let items)? = conns.json?["connections"], let tls = items.first?["tls"] else {
                     Issue.record("no connection listed: \(conns.text)")

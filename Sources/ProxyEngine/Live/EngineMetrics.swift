@@ -30,11 +30,16 @@ public final class EngineMetrics: Sendable {
     private let pairs = NIOLockedValueBox([String: Pair]())
     private let rejections = NIOLockedValueBox([String: Counter]())
     private let timers = NIOLockedValueBox([String: Timer]())
+    private let handshakes = NIOLockedValueBox([String: Counter]())
 
     /// Uses `factory` (a Prometheus factory in production; the global one by default).
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         self.factory = factory
+        handshakeTimer = Timer(label: "mqtt_proxy_tls_handshake_seconds", factory: factory)
     }
+
+    /// Accept to finished TLS handshake on TLS listeners.
+    private let handshakeTimer: Timer
 
     func pair(route: String, node: String) -> Pair {
         let key = "\(route)\u{0}\(node)"
@@ -71,6 +76,20 @@ public final class EngineMetrics: Sendable {
     /// Time from accept to a whole CONNECT.
     func recordPreread(route: String, nanoseconds: Int64) {
         timer("mqtt_proxy_connect_preread_seconds", route: route).recordNanoseconds(nanoseconds)
+    }
+
+    /// A TLS handshake on a listener finished, with this version, for this ssl object.
+    func recordTLSHandshake(version: String, sslID: String?, nanoseconds: Int64) {
+        let key = "\(version)\u{0}\(sslID ?? "")"
+        let counter = handshakes.withLockedValue { h in
+            if let hit = h[key] { return hit }
+            let made = Counter(label: "mqtt_proxy_tls_handshakes_total",
+                               dimensions: [("version", version), ("ssl", sslID ?? "")], factory: factory)
+            h[key] = made
+            return made
+        }
+        counter.increment()
+        handshakeTimer.recordNanoseconds(nanoseconds)
     }
 
     /// Time a successful upstream connect took.

@@ -79,6 +79,8 @@ final class FrontendHandler {
         if let sni = details.sni { logger[metadataKey: "sni"] = "\(sni)" }
         if let cn = details.clientCN { logger[metadataKey: "client_cn"] = "\(cn)" }
         env.registry.tlsHandshakeDone()
+        env.registry.metrics.recordTLSHandshake(version: details.version, sslID: details.sslID,
+                                                nanoseconds: (NIODeadline.now() - acceptedDeadline).nanoseconds)
         phase = .matching
         matchRoute(context: context, sni: details.sni)
     }
