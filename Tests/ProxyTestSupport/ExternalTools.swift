@@ -131,15 +131,42 @@ public final class MosquittoBroker: Sendable {
     public let child: ChildProcess
     public let directory: String
 
-    /// Starts mosquitto on `host` and `port` (a free port when nil).
-    public static func start(binary: String, host: String = "127.0.0.1", port fixedPort: Int? = nil) async throws
-        -> MosquittoBroker
+    /// A TLS listener for the broker: PEM texts of the CA (which also verifies client certificates), the
+    /// broker's certificate and key; `requireCertificate` makes clients present a certificate from the CA.
+    public struct TLS: Sendable {
+        public var ca: String
+        public var cert: String
+        public var key: String
+        public var requireCertificate: Bool
+
+        public init(ca: String, cert: String, key: String, requireCertificate: Bool = false) {
+            self.ca = ca
+            self.cert = cert
+            self.key = key
+            self.requireCertificate = requireCertificate
+        }
+    }
+
+    /// Starts mosquitto on `host` and `port` (a free port when nil); with `tls` the listener speaks TLS only.
+    public static func start(binary: String, host: String = "127.0.0.1", port fixedPort: Int? = nil,
+                             tls: TLS? = nil) async throws -> MosquittoBroker
     {
         let dir = NSTemporaryDirectory() + "mosquitto-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var tlsLines = ""
+        if let tls {
+            // Readable by all: mosquitto started as root drops to the `mosquitto` user before reading them.
+            for (name, pem) in [("ca.crt", tls.ca), ("broker.crt", tls.cert), ("broker.key", tls.key)] {
+                try pem.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: "\(dir)/\(name)")
+            }
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+            tlsLines = "cafile \(dir)/ca.crt\ncertfile \(dir)/broker.crt\nkeyfile \(dir)/broker.key\n"
+                + "require_certificate \(tls.requireCertificate)\n"
+        }
         for _ in 0..<(fixedPort == nil ? 5 : 1) {
             let port = try fixedPort ?? ExternalTools.freePort()
-            let conf = "listener \(port) \(host)\nallow_anonymous true\npersistence false\n"
+            let conf = "listener \(port) \(host)\n\(tlsLines)allow_anonymous true\npersistence false\n"
             try conf.write(toFile: dir + "/mosquitto.conf", atomically: true, encoding: .utf8)
             let child = try ChildProcess(binary, ["-c", dir + "/mosquitto.conf", "-v"])
             let deadline = Date().addingTimeInterval(5)
