@@ -195,6 +195,7 @@ struct TLSTests {
             for sni in ["other.example.org", "a.b.fleet.example.com"] {
                 let unknown = try await proxy.client(tls: pki.options(sni: sni))
                 #expect(await unknown.waitForHandshake() == false)
+                #expect(unknown.received.error?.contains("UNRECOGNIZED_NAME") == true, "\(unknown.received.error ?? "-")")
                 #expect(proxy.engine.registry.snapshot().events.last { $0.kind == .rejected }?.message.contains(sni) == true)
             }
             #expect(proxy.engine.registry.snapshot().rejectedByReason[.tlsNoCertificate] == 2)

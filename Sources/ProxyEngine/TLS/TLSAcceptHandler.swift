@@ -21,6 +21,9 @@ final class TLSAcceptHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var buffer: ByteBuffer?
     private var done = false
 
+    /// A TLS record holding a fatal `unrecognized_name` (112) alert.
+    static let unrecognizedName: [UInt8] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70]
+
     init(session: TLSSession, certificates: @escaping @Sendable () -> CertificateTable) {
         self.session = session
         self.certificates = certificates
@@ -48,6 +51,9 @@ final class TLSAcceptHandler: ChannelInboundHandler, RemovableChannelHandler {
             let message = hello.serverName.map { "no ssl object has a certificate for SNI \($0)" }
                 ?? (table.fallbackSNI.map { "client sent no SNI and fallback_sni \($0) has no certificate" }
                     ?? "client sent no SNI and apisix.ssl.fallback_sni is not set")
+            // A fatal unrecognized_name alert, so the client reports why instead of an unexpected EOF.
+            context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: TLSAcceptHandler.unrecognizedName)),
+                                  promise: nil)
             fail(context: context, .tlsNoCertificate, message)
             return
         }
