@@ -6,7 +6,7 @@ struct MQTTProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mqtt-proxy",
         abstract: "MQTT-aware TCP load balancer compatible with Apache APISIX's mqtt-proxy stream plugin.",
-        subcommands: [ConsoleCommand.self, ServeCommand.self, CheckCommand.self],
+        subcommands: [ConsoleCommand.self, ServeCommand.self, CheckCommand.self, DemoCommand.self],
         defaultSubcommand: ConsoleCommand.self
     )
 }

@@ -183,4 +183,65 @@ struct KeyHandlingTests {
         guard case .rebalance(let dialog) = c.state.overlay else { Issue.record("no preview"); return }
         #expect(dialog.routeID == "1")
     }
+
+    @Test func demoKeysActOnTheSelectedNodeAndRouteChangesGoThroughThePreview() throws {
+        // Outside demo mode `k` moves up and the demo keys do nothing.
+        let plain = ConsoleController()
+        _ = plain.handle(.char("2"), data: data)
+        _ = plain.handle(.down, data: data)
+        #expect(plain.handle(.char("k"), data: data).isEmpty)
+        #expect(plain.state.selection[.mappings] == 0)
+        #expect(plain.handle(.char("+"), data: data).isEmpty)
+
+        let c = ConsoleController(demo: true)
+        _ = c.handle(.char("2"), data: data)
+        _ = c.handle(.down, data: data)
+        #expect(c.handle(.char("k"), data: data) == [.demo(.kill(node: "127.0.0.2:1883"))])
+        #expect(c.handle(.char("r"), data: data) == [.demo(.revive(node: "127.0.0.2:1883"))])
+        #expect(c.handle(.char("+"), data: data) == [.demo(.addBroker(routeID: "1"))])
+
+        // `-` removes the selected node; the change is previewed, not saved.
+        let removal = c.handle(.char("-"), data: data)
+        guard case .previewRebalance(let id, let body)? = removal.first else {
+            Issue.record("expected a preview, got \(removal)")
+            return
+        }
+        #expect(id == "1")
+        let route = try StreamRoute(json: body, id: "1")
+        #expect(route.upstream?.nodes.map(\.address) == ["127.0.0.1:1883"])
+        #expect(route.upstream?.type == .chash && route.upstream?.key == "mqtt_client_id")
+        #expect(c.state.pendingSave?.id == "1")
+        c.previewReady(RebalancePreview(considered: 12, moves: []))
+        guard case .rebalance? = c.state.overlay else {
+            Issue.record("expected the rebalance dialog")
+            return
+        }
+        _ = c.handle(.escape, data: data)
+
+        // `w` asks for a weight; digits only; Enter previews the change.
+        _ = c.handle(.char("w"), data: data)
+        _ = c.handle(.backspace, data: data)
+        for ch in "x3" { _ = c.handle(.char(ch), data: data) }
+        guard case .weight(let prompt)? = c.state.overlay else {
+            Issue.record("expected the weight prompt")
+            return
+        }
+        #expect(prompt.text == "3" && prompt.node == "127.0.0.2:1883")
+        let reweighted = c.handle(.enter, data: data)
+        guard case .previewRebalance(_, let newBody)? = reweighted.first else {
+            Issue.record("expected a preview, got \(reweighted)")
+            return
+        }
+        let weights = try StreamRoute(json: newBody, id: "1").upstream?.nodes.map(\.weight)
+        #expect(weights == [1, 3])
+
+        // The host proposes adding a broker: the same preview first.
+        let proposed = c.propose(routeID: "1", body: newBody)
+        #expect(proposed == [.previewRebalance(id: "1", body: newBody)])
+        // Read-only demo: every demo key is refused.
+        let readonly = ConsoleController(readonly: true, demo: true)
+        _ = readonly.handle(.char("2"), data: data)
+        #expect(readonly.handle(.char("k"), data: data).isEmpty)
+        #expect(readonly.state.status?.isError == true)
+    }
 }

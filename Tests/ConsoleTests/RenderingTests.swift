@@ -81,8 +81,15 @@ struct RenderingTests {
         let c = ConsoleController()
         _ = c.handle(.char("?"), data: Fixture.data())
         let lines = Fixture.render(c, width: 120, height: 40)
-        for b in KeyTable.bindings {
+        for b in KeyTable.bindings where !b.demoOnly {
             #expect(lines.contains { $0.contains(b.help) }, "help lacks \(b.help)")
+        }
+        #expect(!lines.contains { $0.contains("demo:") }, "demo keys only in demo mode")
+        let demo = ConsoleController(demo: true)
+        _ = demo.handle(.char("?"), data: Fixture.data())
+        let demoLines = Fixture.render(demo, width: 120, height: 48)
+        for b in KeyTable.bindings {
+            #expect(demoLines.contains { $0.contains(b.help) }, "demo help lacks \(b.help)")
         }
     }
 

@@ -1,12 +1,15 @@
 import Foundation
 import NIOConcurrencyHelpers
 import ProxyEngine
+import ProxyModel
 import RouteStore
 
 /// What the async side hands to the UI thread: outcomes of store writes and rebalance previews.
 enum ConsoleMessage: Sendable {
     case report(String, isError: Bool)
     case preview(RebalancePreview)
+    /// Demo mode: a route change to preview (a node was added).
+    case propose(routeID: String, body: JSONValue)
 }
 
 /// The only state shared between the console's UI thread and the async world, all behind one lock: the

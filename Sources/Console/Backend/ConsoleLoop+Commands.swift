@@ -28,6 +28,38 @@ extension ConsoleLoop {
                 editInEditor(id: id, json: json)
             case .previewRebalance(let id, let body):
                 previewRebalance(id: id, body: body)
+            case .demo(let request):
+                demo(request)
+            }
+        }
+    }
+
+    /// Hands a demo request to the demo; its answer comes back as a status line (or, for an added broker, as a
+    /// route change to preview).
+    private func demo(_ request: DemoRequest) {
+        guard let demo = env.demo else { return }
+        let bridge = env.bridge
+        let data = self.data
+        Task {
+            switch request {
+            case .kill(let node):
+                bridge.post(.report(await demo.kill(node: node), isError: false))
+            case .revive(let node):
+                bridge.post(.report(await demo.revive(node: node), isError: false))
+            case .addBroker(let routeID):
+                do {
+                    let address = try await demo.addBroker()
+                    var nodes = KeyHandling.nodes(of: routeID, data) ?? []
+                    let (host, port) = Upstream.splitHostPort(address) ?? (address, 1883)
+                    nodes.append(UpstreamNode(host: host, port: port, weight: 1))
+                    if let body = KeyHandling.routeBody(routeID, data: data, nodes: nodes) {
+                        bridge.post(.propose(routeID: routeID, body: body))
+                    } else {
+                        bridge.post(.report("started \(address); route \(routeID) uses a shared upstream", isError: true))
+                    }
+                } catch {
+                    bridge.post(.report("could not start a broker: \(error)", isError: true))
+                }
             }
         }
     }

@@ -10,6 +10,8 @@ struct ConsoleEnvironment: Sendable {
     var bridge: ConsoleBridge
     var adminAddress: @Sendable () -> String?
     var logger: Logger
+    /// Demo mode: the demo's brokers.
+    var demo: (any DemoControl)?
 }
 
 /// The console's UI loop. It lives on one dedicated thread, the only one that calls curses: it waits for a
@@ -86,6 +88,7 @@ final class ConsoleLoop {
             switch message {
             case .report(let text, let isError): controller.report(text, isError: isError)
             case .preview(let preview): controller.previewReady(preview)
+            case .propose(let routeID, let body): perform(controller.propose(routeID: routeID, body: body))
             }
             needsFrame = true
         }

@@ -14,11 +14,14 @@ public final class ConsoleService: Service, Sendable {
     private let readonly: Bool
     private let adminAddress: @Sendable () -> String?
     private let logger: Logger
+    private let demo: (any DemoControl)?
 
     /// `adminAddress` is read for every frame's header (nil until the admin API listens).
+    /// `demo` turns on demo mode (its keys and their requests).
     public init(engine: ProxyEngine, store: FileStore, readonly: Bool, logger: Logger,
-                adminAddress: @escaping @Sendable () -> String? = { nil })
+                adminAddress: @escaping @Sendable () -> String? = { nil }, demo: (any DemoControl)? = nil)
     {
+        self.demo = demo
         self.engine = engine
         self.store = store
         self.readonly = readonly
@@ -39,7 +42,7 @@ public final class ConsoleService: Service, Sendable {
             }
         }
         let env = ConsoleEnvironment(engine: engine, store: store, bridge: bridge, adminAddress: adminAddress,
-                                     logger: logger)
+                                     logger: logger, demo: demo)
         let readonly = self.readonly
         let outcome: Result<Void, ConsoleTerminalError> = await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
@@ -77,7 +80,7 @@ public final class ConsoleService: Service, Sendable {
         }
         defer { screen.restore() }
         env.logger.notice("console started\(readonly ? " (read-only)" : "")")
-        let loop = ConsoleLoop(screen: screen, controller: ConsoleController(readonly: readonly), env: env)
+        let loop = ConsoleLoop(screen: screen, controller: ConsoleController(readonly: readonly, demo: env.demo != nil), env: env)
         loop.run()
         env.logger.notice(loop.quitRequested ? "console: operator quit" : "console: stopping with the service")
         return .success(())

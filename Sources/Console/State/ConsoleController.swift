@@ -7,8 +7,8 @@ import ProxyModel
 public final class ConsoleController {
     public private(set) var state: ConsoleState
 
-    public init(readonly: Bool = false) {
-        state = ConsoleState(readonly: readonly)
+    public init(readonly: Bool = false, demo: Bool = false) {
+        state = ConsoleState(readonly: readonly, demo: demo)
     }
 
     /// Applies one key; returns the effects the host must perform.
@@ -38,6 +38,14 @@ public final class ConsoleController {
     /// The rebalance preview for a pending route save is ready.
     public func previewReady(_ preview: RebalancePreview) {
         KeyHandling.previewReady(&state, preview)
+    }
+
+    /// A proposed change of route `id` (demo mode: a node was added): shows which clients would move before
+    /// anything is saved. Returns the commands to carry out.
+    public func propose(routeID: String, body: JSONValue) -> [ConsoleCommand] {
+        state.pendingSave = PendingSave(id: routeID, body: body)
+        state.status = StatusMessage(text: "working out which clients would move…", isError: false)
+        return [.previewRebalance(id: routeID, body: body)]
     }
 
     /// Whether updates are paused (`p`): the host then keeps showing the last data.

@@ -40,9 +40,18 @@ public struct PendingSave: Sendable, Equatable {
     public var body: JSONValue
 }
 
+/// A one-line question with typed input (demo mode: a node's new weight).
+public struct WeightPrompt: Sendable, Equatable {
+    public var routeID: String
+    public var node: String
+    public var text: String
+    public var error: String?
+}
+
 /// What sits on top of the current view.
 public enum Overlay: Sendable, Equatable {
     case help
+    case weight(WeightPrompt)
     case confirm(ConfirmDialog)
     case detail(connectionID: UInt64)
     case form(RouteForm)
@@ -63,6 +72,8 @@ public struct ConsoleState: Sendable, Equatable {
     public var status: StatusMessage?
     public var paused = false
     public let readonly: Bool
+    /// Demo mode: keys to kill, revive, add and remove demo brokers and to change weights are on.
+    public let demo: Bool
     /// `:` was typed; a following `q` quits.
     public var colonPending = false
     /// The log view follows new events unless the operator scrolled up.
@@ -70,8 +81,9 @@ public struct ConsoleState: Sendable, Equatable {
     /// A route save waiting for its rebalance preview.
     public var pendingSave: PendingSave?
 
-    public init(readonly: Bool) {
+    public init(readonly: Bool, demo: Bool = false) {
         self.readonly = readonly
+        self.demo = demo
     }
 
     var selected: Int {

@@ -28,6 +28,18 @@ public enum ConsoleCommand: Sendable, Equatable {
     /// Compute which live clients would move if `body` replaced route `id` (answered through
     /// `ConsoleController.previewReady`).
     case previewRebalance(id: String, body: JSONValue)
+    /// Demo mode: something the demo's brokers must do.
+    case demo(DemoRequest)
+}
+
+/// What demo mode asks of the host's demo brokers.
+public enum DemoRequest: Sendable, Equatable {
+    /// Kill the broker at `ip:port`: its port refuses connections and its clients see a close.
+    case kill(node: String)
+    /// Bring a killed broker back.
+    case revive(node: String)
+    /// Start one more broker; the host then proposes adding it to route `routeID`.
+    case addBroker(routeID: String)
 }
 
 /// Throughput of one route.
@@ -67,4 +79,12 @@ public struct ConsoleData: Sendable {
         self.adminAddress = adminAddress
         self.connectRates = connectRates
     }
+}
+
+/// What demo mode needs from the demo: broker kills, revives and new brokers. Answers are status lines.
+public protocol DemoControl: Sendable {
+    func kill(node: String) async -> String
+    func revive(node: String) async -> String
+    /// Starts a broker and returns its `ip:port`.
+    func addBroker() async throws -> String
 }

@@ -28,6 +28,8 @@ extension KeyHandling {
             }
         case .form(var form):
             return handleForm(&state, &form, key, data: data)
+        case .weight(var prompt):
+            return handleWeight(&state, &prompt, key, data: data)
         case .rebalance(var dialog):
             switch key {
             case .enter, .char("y"), .char("a"):
@@ -131,6 +133,7 @@ extension KeyHandling {
     static func previewReady(_ state: inout ConsoleState, _ preview: RebalancePreview) {
         guard let pending = state.pendingSave else { return }
         state.pendingSave = nil
+        state.status = nil
         state.overlay = .rebalance(RebalanceDialog(routeID: pending.id, body: pending.body, preview: preview))
     }
 }

@@ -21,7 +21,7 @@ enum KeyHandling {
             }
             return []
         }
-        guard let binding = KeyTable.binding(for: key, in: state.view) else { return [] }
+        guard let binding = KeyTable.binding(for: key, in: state.view, demo: state.demo) else { return [] }
         if binding.mutates, state.readonly {
             state.status = StatusMessage(text: "read-only console: \(binding.label) is disabled", isError: true)
             return []
@@ -81,6 +81,8 @@ enum KeyHandling {
             state.overlay = .confirm(ConfirmDialog(title: "Delete route",
                                                    message: "Delete stream route \(id)? New connections stop matching it.",
                                                    action: .deleteRoute(id: id)))
+        case .killNode, .reviveNode, .addNode, .removeNode, .changeWeight:
+            return performDemo(&state, action, data: data)
         }
         return []
     }

@@ -5,6 +5,7 @@ public enum Action: Sendable, Equatable {
     case up, down, pageUp, pageDown, top, bottom
     case filter, sort, sortReverse, open
     case addRoute, editRoute, editRouteInEditor, deleteRoute, disconnect
+    case killNode, reviveNode, addNode, removeNode, changeWeight
 }
 
 /// One row of the key table: the keys, where they apply, what they do, and the words shown in help.
@@ -19,12 +20,29 @@ public struct KeyBinding: Sendable {
     public var help: String
     /// Whether the binding changes routes or connections (disabled by `--readonly`).
     public var mutates = false
+    /// Only in demo mode (`mqtt-proxy demo`).
+    public var demoOnly = false
 }
 
 /// The console's key table: data, from which both dispatch and the help overlay are generated.
 public enum KeyTable {
     public static let bindings: [KeyBinding] = [
         KeyBinding(keys: [.char("?")], views: [], action: .help, label: "help", help: "show this help"),
+        // Demo mode, in Clients → Nodes (before the movement keys: there `k` kills instead of moving up).
+        KeyBinding(keys: [.char("k")], views: [.mappings], action: .killNode, label: "kill",
+                   help: "demo: kill the selected broker (its clients reconnect onto the next ring node)",
+                   mutates: true, demoOnly: true),
+        KeyBinding(keys: [.char("r")], views: [.mappings], action: .reviveNode, label: "revive",
+                   help: "demo: revive the selected broker (its clients come back)", mutates: true, demoOnly: true),
+        KeyBinding(keys: [.char("+")], views: [.mappings], action: .addNode, label: "+node",
+                   help: "demo: start a broker and add it to the route (rebalance preview first)",
+                   mutates: true, demoOnly: true),
+        KeyBinding(keys: [.char("-")], views: [.mappings], action: .removeNode, label: "-node",
+                   help: "demo: remove the selected node from its route (rebalance preview first)",
+                   mutates: true, demoOnly: true),
+        KeyBinding(keys: [.char("w")], views: [.mappings], action: .changeWeight, label: "weight",
+                   help: "demo: change the selected node's weight (rebalance preview first)",
+                   mutates: true, demoOnly: true),
         KeyBinding(keys: [.char("1")], views: [], action: .view(.connections), label: "conns",
                    help: "Connections view"),
         KeyBinding(keys: [.char("2")], views: [], action: .view(.mappings), label: "nodes",
@@ -63,9 +81,11 @@ public enum KeyTable {
                    help: "quit (stops the proxy and the admin API)"),
     ]
 
-    /// The binding for `key` in `view`, if any.
-    public static func binding(for key: Key, in view: ViewKind) -> KeyBinding? {
-        bindings.first { $0.keys.contains(key) && ($0.views.isEmpty || $0.views.contains(view)) }
+    /// The binding for `key` in `view`, if any (demo-only bindings only in demo mode).
+    public static func binding(for key: Key, in view: ViewKind, demo: Bool = false) -> KeyBinding? {
+        bindings.first {
+            $0.keys.contains(key) && ($0.views.isEmpty || $0.views.contains(view)) && (demo || !$0.demoOnly)
+        }
     }
 
     /// How a key is written in help and the footer.

@@ -11,6 +11,7 @@ enum Overlays {
         case .detail(let id): detail(id, data, &grid)
         case .form(let f): form(f, &grid)
         case .rebalance(let d): rebalance(d, &grid)
+        case .weight(let p): weight(p, &grid)
         }
     }
 
@@ -41,9 +42,9 @@ enum Overlays {
     }
 
     /// The help text, generated from the key table.
-    static func helpLines(readonly: Bool) -> [(String, Role)] {
+    static func helpLines(readonly: Bool, demo: Bool = false) -> [(String, Role)] {
         var lines: [(String, Role)] = []
-        for b in KeyTable.bindings {
+        for b in KeyTable.bindings where demo || !b.demoOnly {
             let keys = b.keys.map(KeyTable.name).joined(separator: "/")
             let scope = b.views.isEmpty ? "" : " (" + b.views.map(\.title).joined(separator: ", ") + ")"
             let off = b.mutates && readonly ? " [read-only: off]" : ""
@@ -54,8 +55,18 @@ enum Overlays {
         return lines
     }
 
+    static func weight(_ p: WeightPrompt, _ grid: inout CellGrid) {
+        var lines: [(String, Role)] = [
+            ("node \(p.node) on route \(p.routeID)", .normal),
+            ("new weight: \(p.text)▏", .accent),
+            ("Enter previews the clients that would move · Esc cancels", .dim),
+        ]
+        if let e = p.error { lines.append((e, .bad)) }
+        box("Change weight", lines, &grid, minWidth: 40)
+    }
+
     static func help(_ state: ConsoleState, _ grid: inout CellGrid) {
-        box("Keys — Esc closes", helpLines(readonly: state.readonly), &grid)
+        box("Keys — Esc closes", helpLines(readonly: state.readonly, demo: state.demo), &grid)
     }
 
     static func confirm(_ d: ConfirmDialog, _ grid: inout CellGrid) {

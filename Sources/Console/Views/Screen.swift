@@ -71,6 +71,7 @@ enum Screen {
             .contains(b.label)
         {
             if b.mutates, state.readonly { continue }
+            if b.demoOnly, !state.demo { continue }
             let key = KeyTable.name(b.keys[0])
             let width = CellGrid.displayWidth(key) + CellGrid.displayWidth(b.label) + 2
             guard x + width <= grid.width else { break }

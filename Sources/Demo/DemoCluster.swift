@@ -1,0 +1,101 @@
+import DemoBroker
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import ProxyModel
+
+/// The demo's brokers: broker *i* listens on 127.0.1.*i*:1883 (by default) when it can (so node ids, and with them every
+/// placement, are the same from run to run), else on a free port of that address. Brokers can be killed,
+/// revived and added while the demo runs.
+public final class DemoCluster: Sendable {
+    /// The stream route the demo creates.
+    public static let routeID = "demo"
+
+    private let group: EventLoopGroup
+    private let logger: Logger
+    /// Brokers listen on `<hostPrefix><n>` (default `127.0.1.`): a second demo on the same machine (or a test)
+    /// picks another prefix.
+    private let hostPrefix: String
+    private let members = NIOLockedValueBox([DemoBroker]())
+    private let dead = NIOLockedValueBox(Set<String>())
+
+    private init(group: EventLoopGroup, logger: Logger, hostPrefix: String) {
+        self.group = group
+        self.logger = logger
+        self.hostPrefix = hostPrefix
+    }
+
+    /// Starts `count` brokers on `<hostPrefix>1`, `<hostPrefix>2`, …
+    public static func start(count: Int, group: EventLoopGroup, logger: Logger, hostPrefix: String = "127.0.1.")
+        async throws -> DemoCluster
+    {
+        let cluster = DemoCluster(group: group, logger: logger, hostPrefix: hostPrefix)
+        for _ in 0..<count { _ = try await cluster.addBroker() }
+        return cluster
+    }
+
+    /// Starts one more broker (`broker-N`) and returns it.
+    public func addBroker() async throws -> DemoBroker {
+        let index = members.withLockedValue { $0.count } + 1
+        let host = "\(hostPrefix)\(index)"
+        let broker: DemoBroker
+        do {
+            broker = try await DemoBroker.start(name: "broker-\(index)", host: host, port: 1883, group: group,
+                                                logger: logger)
+        } catch {
+            logger.notice("demo: \(host):1883 is taken (\(error)); broker-\(index) uses a free port")
+            broker = try await DemoBroker.start(name: "broker-\(index)", host: host, port: 0, group: group,
+                                                logger: logger)
+        }
+        members.withLockedValue { $0.append(broker) }
+        return broker
+    }
+
+    public var brokers: [DemoBroker] { members.withLockedValue { $0 } }
+
+    /// The broker at `ip:port`, if it is one of ours.
+    public func broker(at address: String) -> DemoBroker? { brokers.first { $0.address == address } }
+
+    /// Addresses of the brokers that are killed right now.
+    public var deadAddresses: Set<String> { dead.withLockedValue { $0 } }
+
+    /// Kills the broker at `address`: its port refuses connections and its clients see a close.
+    @discardableResult
+    public func kill(_ address: String) async -> Bool {
+        guard let broker = broker(at: address), !deadAddresses.contains(address) else { return false }
+        await broker.kill()
+        dead.withLockedValue { _ = $0.insert(address) }
+        return true
+    }
+
+    /// Brings a killed broker back on the same address.
+    @discardableResult
+    public func revive(_ address: String) async throws -> Bool {
+        guard let broker = broker(at: address), deadAddresses.contains(address) else { return false }
+        try await broker.revive()
+        dead.withLockedValue { _ = $0.remove(address) }
+        return true
+    }
+
+    /// Stops every broker for good.
+    public func stop() async {
+        for broker in brokers { await broker.stop() }
+    }
+
+    /// The demo's stream route: the mqtt-proxy plugin (MQTT 3.1.1) and a chash upstream on the client id over
+    /// `nodes` (address and weight).
+    public static func routeJSON(nodes: [(address: String, weight: Int)]) -> JSONValue {
+        [
+            "name": "demo fleet",
+            "desc": "consistent hashing on mqtt_client_id over the demo brokers",
+            "plugins": ["mqtt-proxy": ["protocol_name": "MQTT", "protocol_level": 4]],
+            "upstream": [
+                "type": "chash", "key": "mqtt_client_id",
+                "nodes": .array(nodes.map { node in
+                    let (host, port) = Upstream.splitHostPort(node.address) ?? (node.address, 1883)
+                    return ["host": .string(host), "port": .int(port), "weight": .int(node.weight)]
+                }),
+            ],
+        ]
+    }
+}

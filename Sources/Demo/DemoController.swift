@@ -1,0 +1,209 @@
+import DemoBroker
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import ProxyEngine
+import ProxyModel
+import RouteStore
+
+/// Runs a demo: installs the demo route, connects the fleet, carries out kills, revives and added brokers,
+/// reconnects clients a change left on the wrong node, and records what moved at each change.
+public final class DemoController: Sendable {
+    public let cluster: DemoCluster
+    public let fleet: ClientFleet
+    public let timeline: DemoTimeline
+    public let settings: DemoSettings
+    let engine: ProxyEngine
+    let store: FileStore
+    let logger: Logger
+    private let lastNodes = NIOLockedValueBox([NodeWeight]())
+
+    /// A node of the demo route and its weight.
+    struct NodeWeight: Sendable, Equatable {
+        var address: String
+        var weight: Int
+    }
+
+    public init(cluster: DemoCluster, fleet: ClientFleet, settings: DemoSettings, engine: ProxyEngine,
+                store: FileStore, logger: Logger)
+    {
+        self.cluster = cluster
+        self.fleet = fleet
+        self.settings = settings
+        self.engine = engine
+        self.store = store
+        self.logger = logger
+        timeline = DemoTimeline()
+    }
+
+    /// Writes the demo route (all brokers, weight 1) to the store.
+    public func installRoute() async throws {
+        let nodes = cluster.brokers.map { NodeWeight(address: $0.address, weight: 1) }
+        lastNodes.withLockedValue { $0 = nodes }
+        try await store.put(.streamRoutes, id: DemoCluster.routeID,
+                            json: DemoCluster.routeJSON(nodes: nodes.map { ($0.address, $0.weight) }))
+    }
+
+    /// Where the demo route's clients are now.
+    public func placement() -> Placement { .of(engine.registry.snapshot(), routeID: DemoCluster.routeID) }
+
+    /// The demo route's nodes as stored: address and weight.
+    public func routeNodes() async -> [(address: String, weight: Int)] {
+        let resources = await store.snapshot().resources
+        guard let route = resources.streamRoutes[DemoCluster.routeID]?.value,
+              let upstream = resources.upstream(for: route)
+        else { return [] }
+        return upstream.nodes.map { ($0.address, $0.weight) }
+    }
+
+    /// Waits until the fleet is (nearly) all connected again and nothing is pending, at most `timeout` s.
+    public func settle(timeout: Double = 6) async {
+        let deadline = Date().addingTimeInterval(timeout)
+        try? await Task.sleep(nanoseconds: 600_000_000)
+        // With churn some clients are always between connections; without, wait for every one.
+        let want = settings.churnPerSecond > 0 ? Int(Double(settings.clients) * 0.97) : settings.clients
+        while Date() < deadline {
+            let connected = await fleet.currentStats.connected
+            if connected >= want, engine.registry.snapshot().pending == 0 { break }
+            try? await Task.sleep(nanoseconds: 100_000_000)
+        }
+        try? await Task.sleep(nanoseconds: 300_000_000)
+    }
+
+    /// Kills a broker; its clients reconnect through the proxy, which retries them onto the next ring node.
+    @discardableResult
+    public func kill(_ address: String) async -> String {
+        let before = placement()
+        let name = cluster.broker(at: address)?.name ?? address
+        guard await cluster.kill(address) else { return "\(name) is not running" }
+        engine.registry.record(.reload, message: "demo: killed \(name) (\(address)); its clients reconnect elsewhere")
+        await settle()
+        let change = DemoChange.compare(time: timeline.elapsed, description: "kill \(name) (\(address))",
+                                        node: address, before: before, after: placement())
+        timeline.append(change)
+        return "killed \(name): \(change.movedFromNode) of its \(change.onNodeBefore) clients moved to other nodes"
+    }
+
+    /// Revives a killed broker and sends back the clients the ring places on it.
+    @discardableResult
+    public func revive(_ address: String) async -> String {
+        let before = placement()
+        let name = cluster.broker(at: address)?.name ?? address
+        do {
+            guard try await cluster.revive(address) else { return "\(name) is already running" }
+        } catch {
+            return "\(name) could not be revived: \(error)"
+        }
+        engine.registry.record(.reload, message: "demo: revived \(name) (\(address))")
+        let sent = await rebalance()
+        await settle()
+        let change = DemoChange.compare(time: timeline.elapsed, description: "revive \(name) (\(address))",
+                                        node: address, before: before, after: placement())
+        timeline.append(change)
+        return "revived \(name): \(sent) client(s) sent back, \(change.movedToNode) now on it"
+    }
+
+    /// Starts a new broker (not yet in the route) and returns its address.
+    public func addBroker() async throws -> String {
+        let broker = try await cluster.addBroker()
+        engine.registry.record(.reload, message: "demo: started \(broker.name) on \(broker.address)")
+        return broker.address
+    }
+
+    /// The demo route changed (console, admin API or file): works out what changed, reconnects the clients
+    /// the new ring places elsewhere, then records the moves.
+    public func routeChanged() async {
+        let now = await routeNodes()
+        let previous = lastNodes.withLockedValue { old -> [NodeWeight] in
+            defer { old = now.map { NodeWeight(address: $0.address, weight: $0.weight) } }
+            return old
+        }
+        let (description, node) = DemoController.describe(from: previous, to: now.map {
+            NodeWeight(address: $0.address, weight: $0.weight)
+        })
+        await routeChanged(description, node: node)
+    }
+
+    /// What a change of the route's nodes was, in words, and the node it was about.
+    static func describe(from old: [NodeWeight], to new: [NodeWeight]) -> (String, String?) {
+        let oldMap = Dictionary(old.map { ($0.address, $0.weight) }, uniquingKeysWith: { a, _ in a })
+        let newMap = Dictionary(new.map { ($0.address, $0.weight) }, uniquingKeysWith: { a, _ in a })
+        let added = new.filter { oldMap[$0.address] == nil }
+        let removed = old.filter { newMap[$0.address] == nil }
+        let reweighted = new.filter { node in oldMap[node.address].map { $0 != node.weight } ?? false }
+        if added.count == 1, removed.isEmpty, reweighted.isEmpty { return ("add node \(added[0].address)", added[0].address) }
+        if removed.count == 1, added.isEmpty, reweighted.isEmpty {
+            return ("remove node \(removed[0].address)", removed[0].address)
+        }
+        if reweighted.count == 1, added.isEmpty, removed.isEmpty {
+            let n = reweighted[0]
+            return ("weight of \(n.address) \(oldMap[n.address] ?? 0)→\(n.weight)", n.address)
+        }
+        return ("route \(DemoCluster.routeID) changed", nil)
+    }
+
+    /// After a route change: reconnects the clients the new ring places elsewhere, then records the moves.
+    public func routeChanged(_ description: String, node: String?) async {
+        let before = placement()
+        try? await Task.sleep(nanoseconds: 200_000_000)
+        _ = await rebalance()
+        await settle()
+        timeline.append(DemoChange.compare(time: timeline.elapsed, description: description, node: node,
+                                           before: before, after: placement()))
+    }
+
+    /// Closes the connections the current ring places on another live node, so they reconnect there (what a
+    /// fleet does over time by itself, done at once so the demo shows it). Returns how many.
+    @discardableResult
+    public func rebalance() async -> Int {
+        let resources = await store.snapshot().resources
+        let preview = await engine.previewRebalance(proposed: resources)
+        let dead = cluster.deadAddresses
+        var ids: Set<String> = []
+        var ips: Set<String> = []
+        for move in preview.moves where move.routeID == DemoCluster.routeID {
+            guard let to = move.to, !dead.contains(to) else { continue }
+            if let id = move.clientID { ids.insert(id) } else { ips.insert(move.hashKey) }
+        }
+        let a = await fleet.reconnect(clientIDs: ids)
+        let b = await fleet.reconnect(localIPs: ips)
+        return a + b
+    }
+
+    /// The report: the route's nodes with expected and observed shares, and every change so far.
+    public func report() async -> DemoReport {
+        let nodes = await routeNodes()
+        let dead = cluster.deadAddresses
+        return DemoReport(
+            nodes: nodes.map { n in
+                (n.address, cluster.broker(at: n.address)?.name ?? "-", n.weight, !dead.contains(n.address))
+            },
+            placement: placement(), changes: timeline.all)
+    }
+
+    /// The headless scenario: let the fleet settle, kill the second broker a third of the way in, revive it
+    /// at two thirds, and let it run to the end.
+    public func runScenario(duration: Double, progress: @Sendable (String) -> Void = { _ in }) async {
+        await settle(timeout: min(8, duration / 3))
+        let victim = cluster.brokers.count > 1 ? cluster.brokers[1].address : cluster.brokers.first?.address
+        await sleep(until: duration / 3)
+        if let victim {
+            let outcome = await kill(victim)
+            logger.notice("demo: \(outcome)")
+            progress(String(format: "t=%.1fs ", timeline.elapsed) + outcome)
+        }
+        await sleep(until: duration * 2 / 3)
+        if let victim {
+            let outcome = await revive(victim)
+            logger.notice("demo: \(outcome)")
+            progress(String(format: "t=%.1fs ", timeline.elapsed) + outcome)
+        }
+        await sleep(until: duration)
+    }
+
+    private func sleep(until second: Double) async {
+        let left = second - timeline.elapsed
+        if left > 0 { try? await Task.sleep(nanoseconds: UInt64(left * 1e9)) }
+    }
+}

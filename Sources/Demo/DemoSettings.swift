@@ -1,0 +1,79 @@
+/// What `mqtt-proxy demo` runs: how many brokers and clients, how fast clients come and go, and the seed that
+/// makes client ids and timings repeat from run to run.
+public struct DemoSettings: Sendable, Equatable {
+    /// Number of demo brokers (each on its own loopback address).
+    public var brokers = 3
+    /// Number of simulated clients.
+    public var clients = 200
+    /// Clients disconnected and reconnected per second (0: none).
+    public var churnPerSecond: Double = 5
+    /// Seed of the client ids, their publish timings and the churn order.
+    public var seed: UInt64 = 7
+    /// Mean seconds between two publishes of one client.
+    public var publishInterval: Double = 5
+    /// Share of clients that send an empty client id (placed by their address).
+    public var emptyIDShare: Double = 0.05
+
+    public init() {}
+
+    /// Parses a churn rate: `5`, `5/s`, `30/m` or `0`.
+    public static func parseChurn(_ text: String) -> Double? {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let value = Double(parts[0]), value >= 0, value.isFinite else { return nil }
+        guard parts.count == 2 else { return value }
+        switch parts[1] {
+        case "s": return value
+        case "m", "min": return value / 60
+        default: return nil
+        }
+    }
+}
+
+/// A small, fast, seedable random number generator (SplitMix64), so a seed gives the same demo every time.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Realistic client ids for a fleet: sensors, trucks by region, meters, lobby cameras, and a few empty ids.
+public enum DemoClientIDs {
+    /// `count` distinct ids (empty ones are `""`), the same for the same seed.
+    public static func make(count: Int, seed: UInt64, emptyShare: Double = 0.05) -> [String] {
+        var rng = SeededRandom(seed: seed)
+        var seen: Set<String> = []
+        var out: [String] = []
+        let regions = ["eu", "us", "ap", "sa"]
+        let sites = ["lobby", "dock", "gate", "yard", "roof"]
+        while out.count < count {
+            let roll = Double(rng.next() % 10_000) / 10_000
+            if roll < emptyShare {
+                out.append("")
+                continue
+            }
+            let kind = rng.next() % 10
+            let id: String
+            switch kind {
+            case 0...3: id = "sensor-" + pad(Int(rng.next() % 10_000), 4)
+            case 4...6: id = "truck-\(regions[Int(rng.next() % 4)])-\(Int(rng.next() % 99) + 1)"
+            case 7...8: id = "meter-" + String(rng.next() % 0xFFFFFF, radix: 16)
+            default: id = "cam-\(sites[Int(rng.next() % 5)])-\(Int(rng.next() % 9) + 1)"
+            }
+            if seen.insert(id).inserted { out.append(id) }
+        }
+        return out
+    }
+
+    private static func pad(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+}
