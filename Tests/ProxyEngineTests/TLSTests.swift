@@ -305,6 +305,12 @@ struct TLSTests {
             #expect(await third.waitForBytes(11) == Array("hello world".utf8))
             #expect(try await third.serverCertificateCN() == "renewed")
             #expect(after.received.closed == false)
+            // A disabled ssl object (status 0) is not served.
+            await proxy.apply(try .with(ssls: [("1", ["cert": .string(renewed.cert), "key": .string(renewed.key),
+                                                      "snis": ["mqtt.example.com"], "status": 0])], routes: routes),
+                              version: 4)
+            let disabled = try await proxy.client(tls: pki.options(sni: "mqtt.example.com"))
+            #expect(await disabled.waitForHandshake() == false)
             await after.close()
             await third.close()
             await proxy.stop()
