@@ -79,7 +79,7 @@ struct StatusRoutes: Sendable {
         }
         let nodes: [JSONValue] = snap.nodes.map { n in
             ["node": .string(n.node), "active": .int(n.active), "total": .int(n.total), "bytes_in": .int(n.bytesIn),
-             "bytes_out": .int(n.bytesOut), "connect_failures": .int(n.connectFailures)]
+             "bytes_out": .int(n.bytesOut), "connect_failures": .int(n.connectFailures), "failing": .bool(n.failing)]
         }
         return JSONResponse.make(.ok, [
             "routes": .array(routes), "nodes": .array(nodes), "pending": .int(snap.pending),

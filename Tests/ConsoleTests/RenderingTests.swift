@@ -155,4 +155,19 @@ struct RenderingTests {
         #expect(lines.contains { $0.contains("🔒by-sni") && $0.contains("sni *.fleet") })
         #expect(lines.contains { $0.contains("plain") && !$0.contains("🔒plain") })
     }
+
+    @Test func aNodeIsMarkedDownOnlyWhileItsLatestConnectFailed() {
+        var d = Fixture.data()
+        d.engine.nodes = [
+            NodeStats(node: "127.0.0.1:1883", active: 8, total: 30, bytesIn: 0, bytesOut: 0, connectFailures: 12,
+                      failing: false),
+            NodeStats(node: "127.0.0.2:1883", active: 0, total: 9, bytesIn: 0, bytesOut: 0, connectFailures: 7,
+                      failing: true),
+        ]
+        let c = ConsoleController()
+        _ = c.handle(.char("2"), data: d)
+        let lines = Fixture.render(c, d, width: 120, height: 30)
+        #expect(lines.contains { $0.contains("127.0.0.1:1883") && $0.contains("●") && !$0.contains("✗") })
+        #expect(lines.contains { $0.contains("127.0.0.2:1883") && $0.contains("✗7") })
+    }
 }

@@ -36,9 +36,11 @@ enum MappingsView {
             x = max(x, addressWidth + 2)
             x += grid.put(String(format: "w%-3d", n.node.weight), row: row, column: x,
                           role: isSelected ? .selected : .dim) + 1
-            let failures = data.engine.nodes.first { $0.node == n.address }?.connectFailures ?? 0
-            x += grid.put(failures > 0 ? "✗\(min(failures, 99))" : "● ", row: row, column: x,
-                          role: isSelected ? .selected : (failures > 0 ? .bad : .good), maxWidth: 3)
+            // ✗ and the failure count while the latest connect to the node failed; ● once it answers again.
+            let stats = data.engine.nodes.first { $0.node == n.address }
+            let failing = stats?.failing ?? false
+            x += grid.put(failing ? "✗\(min(stats?.connectFailures ?? 0, 99))" : "● ", row: row, column: x,
+                          role: isSelected ? .selected : (failing ? .bad : .good), maxWidth: 3)
             x += 1
             x += grid.put(String(format: "%5d", n.active), row: row, column: x, role: isSelected ? .selected : .normal) + 1
             let bar = Format.bar(share, width: barWidth)

@@ -197,7 +197,8 @@ public final class ConnectionRegistry: Sendable {
         let nodeStats = nodes.map { id, c in
             NodeStats(node: id, active: c.active.load(ordering: .relaxed), total: c.total.load(ordering: .relaxed),
                       bytesIn: c.bytesIn.load(ordering: .relaxed), bytesOut: c.bytesOut.load(ordering: .relaxed),
-                      connectFailures: c.connectFailures.load(ordering: .relaxed))
+                      connectFailures: c.connectFailures.load(ordering: .relaxed),
+                      failing: c.lastAttemptFailed.load(ordering: .relaxed))
         }.sorted { $0.node < $1.node }
         let snap = EngineSnapshot(
             version: v, takenAt: Date().timeIntervalSince1970, startedAt: startedAt, listeners: listeners,

@@ -30,6 +30,8 @@ public final class NodeCounters: Sendable {
     let bytesIn = ManagedAtomic<Int>(0)
     let bytesOut = ManagedAtomic<Int>(0)
     let connectFailures = ManagedAtomic<Int>(0)
+    /// Whether the latest connect attempt to the node failed (it is down or refusing right now).
+    let lastAttemptFailed = ManagedAtomic<Bool>(false)
 }
 
 /// Byte counters of one relayed connection.

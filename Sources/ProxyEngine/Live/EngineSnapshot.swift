@@ -48,6 +48,8 @@ public struct NodeStats: Sendable, Hashable {
     public var bytesIn: Int
     public var bytesOut: Int
     public var connectFailures: Int
+    /// Whether the latest connect attempt to the node failed (down or refusing now).
+    public var failing: Bool = false
 }
 
 /// Something operators should see in the log view: connects, closes, rejections, failures, reloads.

@@ -22,6 +22,7 @@ extension FrontendHandler {
         let idleSeconds = route.upstream.timeout?.idle ?? env.settings.idleTimeout
         let relay = RelayState(live: live, idleLimit: .nanoseconds(Int64(idleSeconds * 1e9)))
         let (clientGlue, brokerGlue) = GlueHandler.pair(relay: relay)
+        live.node.lastAttemptFailed.store(false, ordering: .relaxed)
         registry.register(live)
         registry.pendingDone()
         balancer.connectionOpened(index)

@@ -264,7 +264,9 @@ final class FrontendHandler {
         guard phase == .connecting else { return }
         let counters = env.registry.routeCounters(route?.route.id ?? "?")
         counters.connectFailures.wrappingIncrement(ordering: .relaxed)
-        env.registry.nodeCounters(node).connectFailures.wrappingIncrement(ordering: .relaxed)
+        let nodeCounters = env.registry.nodeCounters(node)
+        nodeCounters.connectFailures.wrappingIncrement(ordering: .relaxed)
+        nodeCounters.lastAttemptFailed.store(true, ordering: .relaxed)
         env.registry.metrics.pair(route: route?.route.id ?? "?", node: node).connectFailures.increment()
         logger.warning("connect to \(node) failed: \(error)")
         env.registry.record(.upstreamFailure, routeID: route?.route.id, clientID: clientID,
