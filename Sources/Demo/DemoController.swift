@@ -57,18 +57,36 @@ public final class DemoController: Sendable {
         return upstream.nodes.map { ($0.address, $0.weight) }
     }
 
-    /// Waits until the fleet is (nearly) all connected again and nothing is pending, at most `timeout` s.
-    public func settle(timeout: Double = 6) async {
+    /// Waits until the demo route has settled, at most `timeout` s: the fleet is (nearly) all connected and
+    /// placed, nothing is pending, no client sits on a killed broker, and no client remains that the ring
+    /// places on another live node.
+    public func settle(timeout: Double = 10) async {
         let deadline = Date().addingTimeInterval(timeout)
-        try? await Task.sleep(nanoseconds: 600_000_000)
+        try? await Task.sleep(nanoseconds: 300_000_000)
         // With churn some clients are always between connections; without, wait for every one.
         let want = settings.churnPerSecond > 0 ? Int(Double(settings.clients) * 0.97) : settings.clients
         while Date() < deadline {
-            let connected = await fleet.currentStats.connected
-            if connected >= want, engine.registry.snapshot().pending == 0 { break }
+            if await isSettled(want: want) { break }
             try? await Task.sleep(nanoseconds: 100_000_000)
         }
-        try? await Task.sleep(nanoseconds: 300_000_000)
+        try? await Task.sleep(nanoseconds: 200_000_000)
+    }
+
+    private func isSettled(want: Int) async -> Bool {
+        guard await fleet.currentStats.connected >= want, engine.registry.snapshot().pending == 0 else { return false }
+        let placed = placement()
+        let dead = cluster.deadAddresses
+        guard placed.count >= want, !placed.values.contains(where: dead.contains) else { return false }
+        return await misplaced().isEmpty
+    }
+
+    /// Clients the ring places on another live node than the one they are on.
+    private func misplaced() async -> [RebalancePreview.Move] {
+        let resources = await store.snapshot().resources
+        let dead = cluster.deadAddresses
+        return await engine.previewRebalance(proposed: resources).moves.filter { move in
+            move.routeID == DemoCluster.routeID && move.to.map { !dead.contains($0) } == true
+        }
     }
 
     /// Kills a broker; its clients reconnect through the proxy, which retries them onto the next ring node.
@@ -157,13 +175,9 @@ public final class DemoController: Sendable {
     /// fleet does over time by itself, done at once so the demo shows it). Returns how many.
     @discardableResult
     public func rebalance() async -> Int {
-        let resources = await store.snapshot().resources
-        let preview = await engine.previewRebalance(proposed: resources)
-        let dead = cluster.deadAddresses
         var ids: Set<String> = []
         var ips: Set<String> = []
-        for move in preview.moves where move.routeID == DemoCluster.routeID {
-            guard let to = move.to, !dead.contains(to) else { continue }
+        for move in await misplaced() {
             if let id = move.clientID { ids.insert(id) } else { ips.insert(move.hashKey) }
         }
         let a = await fleet.reconnect(clientIDs: ids)
@@ -185,7 +199,7 @@ public final class DemoController: Sendable {
     /// The headless scenario: let the fleet settle, kill the second broker a third of the way in, revive it
     /// at two thirds, and let it run to the end.
     public func runScenario(duration: Double, progress: @Sendable (String) -> Void = { _ in }) async {
-        await settle(timeout: min(8, duration / 3))
+        await settle(timeout: max(3, duration / 3 - 1))
         let victim = cluster.brokers.count > 1 ? cluster.brokers[1].address : cluster.brokers.first?.address
         await sleep(until: duration / 3)
         if let victim {
