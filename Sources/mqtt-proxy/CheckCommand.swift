@@ -30,6 +30,18 @@ struct CheckCommand: ParsableCommand {
             let (resources, problems) = StandaloneFormat.decode(text: text, file: storePath)
             for p in problems { print("error: \(p)") }
             errors += problems.count
+            let tlsListeners = resolved.loaded.config.listeners.filter(\.tls)
+            let servable = resources.ssls.values.filter { $0.value.type == "server" && $0.value.enabled }
+            if problems.isEmpty, !tlsListeners.isEmpty, servable.isEmpty {
+                print("""
+                    warning: \(storePath): no enabled server ssl object; TLS handshakes on \
+                    \(tlsListeners.map(\.description).joined(separator: ", ")) fail until one is added
+                    """)
+            }
+            for ssl in servable where ssl.value.summary.isExpired() {
+                print("warning: \(storePath): ssl \(ssl.id): certificate \(ssl.value.summary.subject) expired or not yet valid "
+                      + "(valid \(ssl.value.summary.notValidBefore) – \(ssl.value.summary.notValidAfter))")
+            }
             if problems.isEmpty {
                 print("""
                     ok: \(storePath): \(resources.streamRoutes.count) stream route(s), \
