@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
+        // Benchmark tooling only (mqtt-bench): latency percentiles.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Pure wire format of the MQTT packets the proxy looks at (CONNECT, CONNACK, DISCONNECT).
@@ -133,6 +135,33 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Benchmark tooling: test upstream (CONNACK responder, sink, echo), load scenarios, result table.
+        .target(
+            name: "MQTTBenchCore",
+            dependencies: [
+                "MQTTCodec",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        // `mqtt-bench`: connect / throughput / latency / idle scenarios and the test upstream; see scripts/bench.sh.
+        .executableTarget(
+            name: "mqtt-bench",
+            dependencies: [
+                "MQTTBenchCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Release-mode micro-benchmarks of the CONNECT decoder and the chash ring; see scripts/microbench.sh.
+        .executableTarget(
+            name: "MicroBench",
+            dependencies: ["MQTTCodec", "LoadBalancing", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // libFuzzer entry point for the CONNECT decoder; see scripts/fuzz-connect.sh.
         .executableTarget(
             name: "ConnectFuzzer",
@@ -220,6 +249,15 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "MQTTBenchCoreTests",
+            dependencies: [
+                "MQTTBenchCore", "MQTTCodec",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "EndToEndTests",
