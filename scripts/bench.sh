@@ -53,8 +53,14 @@ done
 # A scratch path of our own, so this never waits on (or invalidates) another build folder.
 SCRATCH=${BENCH_SCRATCH:-.build-bench}
 log "release build (scratch path $SCRATCH)"
-swift build -c release --scratch-path "$SCRATCH" --product mqtt-proxy 2>&1 | grep -E "error|Compiling|Build" >&2 || true
-swift build -c release --scratch-path "$SCRATCH" --product mqtt-bench 2>&1 | grep -E "error|Compiling|Build" >&2 || true
+for product in mqtt-proxy mqtt-bench; do
+    # A failed build must stop the run: an old binary left in the folder would be measured instead.
+    if ! swift build -c release --scratch-path "$SCRATCH" --product "$product" > "/tmp/bench-build-$$.log" 2>&1; then
+        grep -E "error" "/tmp/bench-build-$$.log" >&2; rm -f "/tmp/bench-build-$$.log"
+        echo "bench: release build of $product failed" >&2; exit 1
+    fi
+done
+rm -f "/tmp/bench-build-$$.log"
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 [ -x "$BIN/mqtt-proxy" ] && [ -x "$BIN/mqtt-bench" ] || { echo "bench: build failed" >&2; exit 1; }
 BUILT=$(date +%s)

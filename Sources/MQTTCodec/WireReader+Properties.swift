@@ -56,6 +56,8 @@ extension WireReader {
         limit = index + length
         limitName = section.name
         var properties: [MQTTProperty] = []
+        // One allocation for the list instead of one per doubling (a property takes at least 2 bytes).
+        if length > 0 { properties.reserveCapacity(min(length / 2, 16)) }
         var seen: UInt64 = 0
         while index < limit {
             let raw = try readUInt8("property identifier")

@@ -92,7 +92,9 @@ struct RelayTests {
             #expect(await client.waitForBytes(11).count == 11)
             let start = Date()
             #expect(await client.waitForClose(timeout: 5))
-            #expect(Date().timeIntervalSince(start) >= 0.3)
+            // The relay closes 0.4 s after its last byte; `start` is taken a little after that byte passed the
+            // proxy, so allow for the delay of the client seeing it.
+            #expect(Date().timeIntervalSince(start) >= 0.2)
             #expect(await eventually {
                 proxy.engine.registry.snapshot().events.contains { $0.message.hasPrefix("idle timeout") }
             })

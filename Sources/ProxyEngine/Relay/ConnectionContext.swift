@@ -27,8 +27,20 @@ struct ConnectionAddresses: Sendable {
         remotePort = remote?.port ?? 0
         localIP = local?.ipAddress ?? "?"
         localPort = local?.port ?? 0
-        remoteBytes = IPAddressBytes(remoteIP)
-        localBytes = IPAddressBytes(localIP)
+        remoteBytes = remote.flatMap(ConnectionAddresses.bytes)
+        localBytes = local.flatMap(ConnectionAddresses.bytes)
+    }
+
+    /// The address's raw bytes, straight from the socket address (no parsing of its text).
+    static func bytes(_ address: SocketAddress) -> IPAddressBytes? {
+        switch address {
+        case .v4(let a):
+            return withUnsafeBytes(of: a.address.sin_addr) { IPAddressBytes(bytes: Array($0)) }
+        case .v6(let a):
+            return withUnsafeBytes(of: a.address.sin6_addr) { IPAddressBytes(bytes: Array($0)) }
+        case .unixDomainSocket:
+            return nil
+        }
     }
 
     /// The value of a stream variable usable as a chash key.

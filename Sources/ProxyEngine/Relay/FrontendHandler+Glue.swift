@@ -71,18 +71,19 @@ extension FrontendHandler {
         }
     }
 
-    /// Closes the relay when neither side has sent anything for the idle limit.
+    /// Closes the relay when neither side has sent anything for the idle limit. The check runs when the limit
+    /// would be reached if nothing happened since the last activity, so a busy or idle connection costs one
+    /// timer per idle period, not one per second (10,000 held connections made 10,000 wake-ups a second).
     private func scheduleIdleCheck(relay: RelayState, glue: GlueHandler, loop: EventLoop) {
-        let interval = min(relay.idleLimit, .seconds(1))
         func check() {
             let quiet = NIODeadline.now() - relay.lastActivity
             if quiet >= relay.idleLimit {
                 glue.closeBoth(reason: "idle timeout")
                 return
             }
-            relay.idleCheck = loop.assumeIsolated().scheduleTask(in: interval) { check() }
+            relay.idleCheck = loop.assumeIsolated().scheduleTask(in: relay.idleLimit - quiet) { check() }
         }
-        relay.idleCheck = loop.assumeIsolated().scheduleTask(in: interval) { check() }
+        relay.idleCheck = loop.assumeIsolated().scheduleTask(in: relay.idleLimit) { check() }
     }
 
     /// The client closed (or half-closed) before the relay was set up.

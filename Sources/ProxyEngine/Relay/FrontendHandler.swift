@@ -218,7 +218,8 @@ final class FrontendHandler {
         let hostName = index < route.nodeNames.count ? route.nodeNames[index] : node.host
         let loop = context.eventLoop
         let handshake: EventLoopPromise<Void>? = upstreamTLS == nil ? nil : loop.makePromise()
-        ClientBootstrap(group: loop)
+        let socketAddress = index < route.nodeSocketAddresses.count ? route.nodeSocketAddresses[index] : nil
+        let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.nanoseconds(Int64(connectTimeout * 1e9)))
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -230,7 +231,9 @@ final class FrontendHandler {
                         try upstreamTLS.handler(host: hostName), UpstreamHandshakeWaiter(promise: handshake))
                 }
             }
-            .connect(host: node.host, port: node.port)
+        // The node's address is already resolved: connecting to it directly skips NIO's name lookup (a thread
+        // hop per connection).
+        (socketAddress.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: node.host, port: node.port))
             .flatMap { channel -> EventLoopFuture<Channel> in
                 guard let handshake else { return loop.makeSucceededFuture(channel) }
                 let limit = loop.scheduleTask(in: .nanoseconds(Int64(connectTimeout * 1e9))) {

@@ -1,5 +1,6 @@
 import LoadBalancing
 import NIOConcurrencyHelpers
+import NIOCore
 import ProxyModel
 
 /// Turns store content into a `RouteTable`: resolves node names and builds (or reuses) balancers.
@@ -50,9 +51,10 @@ public final class RouteCompiler: Sendable {
                 }
             }
             problems.append(contentsOf: failures.map { "stream route \(route.id): \($0)" })
-            var entry = CompiledRoute(route: route, upstream: upstream, balancer: nil, unavailableReason: nil,
+            let entry = CompiledRoute(route: route, upstream: upstream, balancer: nil, unavailableReason: nil,
                                       nodeAddresses: nodes.map(\.address))
             entry.nodeNames = names
+            entry.nodeSocketAddresses = nodes.map { try? SocketAddress(ipAddress: $0.host, port: $0.port) }
             if upstream.scheme == "tls" {
                 do {
                     entry.upstreamTLS = try UpstreamTLSContext.make(upstream: upstream, resources: resources, settings: tls)

@@ -1,8 +1,13 @@
+import NIOCore
 import LoadBalancing
 import ProxyModel
 
 /// A stream route ready for the hot path: matcher fields, plugin settings, and its upstream's balancer.
-public struct CompiledRoute: Sendable {
+///
+/// A class, so that each accepted connection holds one reference instead of copying every field (a profile
+/// of connection setup showed the copies). Set up by `RouteCompiler` before the table is published and never
+/// changed afterwards.
+public final class CompiledRoute: @unchecked Sendable {
     public var route: StreamRoute
     public var upstream: Upstream
     /// The balancer over the resolved nodes; nil when no node is usable.
@@ -11,10 +16,22 @@ public struct CompiledRoute: Sendable {
     public var unavailableReason: String?
     /// Resolved node address (`ip:port`) of each balancer node, same order.
     public var nodeAddresses: [String]
+    /// The resolved socket address of each balancer node, same order: connecting to it skips name lookup.
+    var nodeSocketAddresses: [SocketAddress?] = []
     /// The node names as configured (before DNS), same order as `nodeAddresses`.
     public var nodeNames: [String] = []
     /// Client-side TLS towards the brokers when the upstream's scheme is `tls`.
     var upstreamTLS: UpstreamTLSContext?
+
+    init(route: StreamRoute, upstream: Upstream, balancer: UpstreamBalancer?, unavailableReason: String?,
+         nodeAddresses: [String])
+    {
+        self.route = route
+        self.upstream = upstream
+        self.balancer = balancer
+        self.unavailableReason = unavailableReason
+        self.nodeAddresses = nodeAddresses
+    }
 
     /// Whether a connection with these addresses is one this route takes.
     func matches(remote: IPAddressBytes?, local: IPAddressBytes?, localPort: Int, sni: String?) -> Bool {

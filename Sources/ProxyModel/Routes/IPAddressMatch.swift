@@ -12,7 +12,7 @@ public struct IPAddressBytes: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses dotted IPv4 or textual IPv6 (brackets and zone ids are not accepted).
     public init?(_ text: String) {
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             var a = in6_addr()
             guard inet_pton(AF_INET6, text, &a) == 1 else { return nil }
             bytes = withUnsafeBytes(of: &a) { Array($0) }
