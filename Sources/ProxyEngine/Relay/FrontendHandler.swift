@@ -224,6 +224,7 @@ final class FrontendHandler {
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.recvAllocator, value: ProxyEngine.receiveAllocator)
             .channelInitializer { channel in
                 guard let upstreamTLS, let handshake else { return channel.eventLoop.makeSucceededVoidFuture() }
                 return channel.eventLoop.makeCompletedFuture {

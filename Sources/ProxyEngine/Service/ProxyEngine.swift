@@ -118,6 +118,7 @@ public final class ProxyEngine: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.recvAllocator, value: ProxyEngine.receiveAllocator)
             .childChannelInitializer { channel in
                 let key = ObjectIdentifier(channel)
                 children.withLockedValue { $0[key] = channel }
@@ -137,6 +138,10 @@ public final class ProxyEngine: Sendable {
                 }
             }
     }
+
+    /// Read buffers start small and grow with the traffic: each channel keeps its last read buffer for reuse,
+    /// so with NIO's default (2 KiB to start) an idle relayed connection held 4 KiB of buffers on its two sockets.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 64 * 1024)
 
     /// Stops accepting new connections; open relays go on.
     public func stopAccepting() async {
