@@ -87,13 +87,13 @@ extension WireReader {
             will = Will(properties: willProperties, topic: topic, payload: payload)
         }
         let username = flags.contains(.username) ? try readString("username") : nil
-        let password = flags.contains(.password) ? try readBinary("password") : nil
+        let password = flags.contains(.password) ? try readBinarySlice("password") : nil
         if remainingInSection > 0 {
             throw .malformed("\(remainingInSection) trailing bytes after CONNECT payload")
         }
         return ConnectPacket(
             protocolName: protocolName, protocolLevel: protocolLevel, flags: flags, keepAlive: keepAlive,
-            properties: properties, clientID: clientID, will: will, username: username, password: password
+            properties: properties, clientID: clientID, will: will, username: username, passwordBytes: password
         )
     }
 

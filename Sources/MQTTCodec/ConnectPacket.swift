@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The connect flags byte of a CONNECT packet (MQTT 3.1.1 §3.1.2.3, MQTT 5 §3.1.2.3).
 public struct ConnectFlags: OptionSet, Sendable, Hashable {
     /// The flags byte as it appears on the wire.
@@ -64,7 +66,12 @@ public struct ConnectPacket: Sendable, Hashable {
     /// The user name, present exactly when `flags` contains `.username`.
     public var username: String?
     /// The password, present exactly when `flags` contains `.password`.
-    public var password: [UInt8]?
+    public var password: [UInt8]? {
+        get { passwordBytes.map { Array($0.readableBytesView) } }
+        set { passwordBytes = newValue.map { ByteBuffer(bytes: $0) } }
+    }
+    /// The password as a slice of the decoded input: decoding does not copy it (the proxy never reads it).
+    public var passwordBytes: ByteBuffer?
     /// Size of the whole packet on the wire, fixed header included (0 for a packet built in code).
     public var byteCount: Int
 
@@ -94,7 +101,24 @@ public struct ConnectPacket: Sendable, Hashable {
         self.clientID = clientID
         self.will = will
         self.username = username
-        self.password = password
+        self.passwordBytes = password.map { ByteBuffer(bytes: $0) }
+        self.byteCount = byteCount
+    }
+
+    /// Creates a decoded packet whose password is a slice of the input.
+    init(protocolName: String, protocolLevel: UInt8, flags: ConnectFlags, keepAlive: UInt16,
+         properties: [MQTTProperty], clientID: String, will: Will?, username: String?, passwordBytes: ByteBuffer?,
+         byteCount: Int = 0)
+    {
+        self.protocolName = protocolName
+        self.protocolLevel = protocolLevel
+        self.flags = flags
+        self.keepAlive = keepAlive
+        self.properties = properties
+        self.clientID = clientID
+        self.will = will
+        self.username = username
+        self.passwordBytes = passwordBytes
         self.byteCount = byteCount
     }
 

@@ -92,6 +92,15 @@ struct WireReader {
         return bytes
     }
 
+    /// Reads MQTT binary data as a slice of the input (no copy).
+    mutating func readBinarySlice(_ what: @autoclosure () -> String) throws(ParseStop) -> ByteBuffer {
+        let length = Int(try readUInt16("\(what()) length"))
+        try require(length, "\(what()) (\(length) bytes)")
+        guard let slice = buffer.getSlice(at: index, length: length) else { throw .needMoreBytes }
+        index += length
+        return slice
+    }
+
     /// Reads MQTT binary data: a two-byte length, then that many bytes.
     mutating func readBinary(_ what: @autoclosure () -> String) throws(ParseStop) -> [UInt8] {
         let length = Int(try readUInt16("\(what()) length"))
