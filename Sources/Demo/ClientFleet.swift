@@ -197,27 +197,15 @@ public final class ClientFleet: @unchecked Sendable {
     }
 
     private func connectBytes(_ id: String) -> [UInt8] {
-        let idBytes = Array(id.utf8)
-        var body: [UInt8] = [0x00, 0x04] + Array("MQTT".utf8) + [0x04, 0x02, 0x00, 0x3C]
-        body += [UInt8(idBytes.count >> 8), UInt8(idBytes.count & 0xFF)] + idBytes
-        return frame(0x10, body)
+        Array(ConnectPacket(clientID: id).encoded.readableBytesView)
     }
 
     private func publishBytes(topic: String, payload: String) -> [UInt8] {
-        let t = Array(topic.utf8)
-        return frame(0x30, [UInt8(t.count >> 8), UInt8(t.count & 0xFF)] + t + Array(payload.utf8))
-    }
-
-    private func frame(_ first: UInt8, _ body: [UInt8]) -> [UInt8] {
-        var header: [UInt8] = [first]
-        var n = body.count
-        repeat {
-            var byte = UInt8(n % 128)
-            n /= 128
-            if n > 0 { byte |= 0x80 }
-            header.append(byte)
-        } while n > 0
-        return header + body
+        var body = ByteBuffer()
+        body.writeInteger(UInt16(topic.utf8.count))
+        body.writeString(topic)
+        body.writeString(payload)
+        return MQTTFrame(type: .publish, body: body).bytes
     }
 }
 

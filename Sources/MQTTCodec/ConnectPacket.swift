@@ -93,16 +93,9 @@ public struct ConnectPacket: Sendable, Hashable {
         if will != nil { flags.insert(.will) }
         if username != nil { flags.insert(.username) }
         if password != nil { flags.insert(.password) }
-        self.protocolName = protocolName
-        self.protocolLevel = protocolLevel
-        self.flags = flags
-        self.keepAlive = keepAlive
-        self.properties = properties
-        self.clientID = clientID
-        self.will = will
-        self.username = username
-        self.passwordBytes = password.map { ByteBuffer(bytes: $0) }
-        self.byteCount = byteCount
+        self.init(protocolName: protocolName, protocolLevel: protocolLevel, flags: flags, keepAlive: keepAlive,
+                  properties: properties, clientID: clientID, will: will, username: username,
+                  passwordBytes: password.map { ByteBuffer(bytes: $0) }, byteCount: byteCount)
     }
 
     /// Creates a decoded packet whose password is a slice of the input.
