@@ -90,24 +90,12 @@ public final class ProxyEngine: Sendable {
         var names: [String] = []
         for listener in listeners {
             let channel: Channel
-            // One listening socket per event loop on the same address (SO_REUSEPORT): the kernel spreads new
-            // connections over them and each connection stays on the loop that accepted it, with no hand-over
-            // to another thread.
-            let loops = Array(group.makeIterator())
             do {
-                channel = try await makeBootstrap(tls: listener.tls, loop: loops[0])
-                    .bind(host: listener.host, port: listener.port).get()
-                servers.withLockedValue { $0.append(channel) }
-                let port = channel.localAddress?.port ?? listener.port
-                for loop in loops.dropFirst() {
-                    let sibling = try await makeBootstrap(tls: listener.tls, loop: loop)
-                        .bind(host: listener.host, port: port).get()
-                    servers.withLockedValue { $0.append(sibling) }
-                }
+                channel = try await makeBootstrap(tls: listener.tls).bind(host: listener.host, port: listener.port).get()
             } catch {
-                await stopAccepting()
                 throw EngineError.bindFailed(listener: listener.description, reason: "\(error)")
             }
+            servers.withLockedValue { $0.append(channel) }
             if let addr = channel.localAddress {
                 bound.append(addr)
                 names.append("\(addr.ipAddress ?? "?"):\(addr.port ?? 0)" + (listener.tls ? " tls" : ""))
@@ -121,14 +109,13 @@ public final class ProxyEngine: Sendable {
         return bound
     }
 
-    private func makeBootstrap(tls: Bool, loop: EventLoop) -> ServerBootstrap {
+    private func makeBootstrap(tls: Bool) -> ServerBootstrap {
         let env = ConnectionEnvironment(registry: registry, settings: settings, logger: logger,
                                         table: { [table] in table.withLockedValue { $0 } })
         let children = self.children
-        return ServerBootstrap(group: loop)
+        return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.recvAllocator, value: ProxyEngine.receiveAllocator)
