@@ -27,9 +27,15 @@ public final class EngineMetrics: Sendable {
     }
 
     private let factory: any MetricsFactory
-    private let pairs = NIOLockedValueBox([String: Pair]())
+    /// Two strings as a dictionary key (looked up per connection: no joined string is built for it).
+    private struct Key: Hashable {
+        let first: String
+        let second: String
+    }
+
+    private let pairs = NIOLockedValueBox([Key: Pair]())
     private let rejections = NIOLockedValueBox([String: Counter]())
-    private let timers = NIOLockedValueBox([String: Timer]())
+    private let timers = NIOLockedValueBox([Key: Timer]())
     private let handshakes = NIOLockedValueBox([String: Counter]())
 
     /// Uses `factory` (a Prometheus factory in production; the global one by default).
@@ -42,7 +48,7 @@ public final class EngineMetrics: Sendable {
     private let handshakeTimer: Timer
 
     func pair(route: String, node: String) -> Pair {
-        let key = "\(route)\u{0}\(node)"
+        let key = Key(first: route, second: node)
         return pairs.withLockedValue { p in
             if let hit = p[key] { return hit }
             let made = Pair(route: route, node: node, factory: factory)
@@ -64,7 +70,7 @@ public final class EngineMetrics: Sendable {
     }
 
     private func timer(_ label: String, route: String) -> Timer {
-        let key = "\(label)\u{0}\(route)"
+        let key = Key(first: label, second: route)
         return timers.withLockedValue { t in
             if let hit = t[key] { return hit }
             let made = Timer(label: label, dimensions: [("route", route)], factory: factory)

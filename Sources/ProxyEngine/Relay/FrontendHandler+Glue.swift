@@ -30,22 +30,27 @@ extension FrontendHandler {
             registry.record(.retry, routeID: route.route.id, clientID: clientID, remote: addresses.remoteIP,
                             node: node, message: "connected on attempt \(pickState.attempts)")
         }
-        logger.info("proxy request to \(node)")
+        // Built only when info lines are written (see `logger`).
+        let logger = logs(.info) ? self.logger : nil
+        logger?.info("proxy request to \(node)")
 
-        let logger = self.logger
-        context.channel.closeFuture.whenComplete { _ in
-            upstreamChannel.close(promise: nil)
-        }
-        upstreamChannel.closeFuture.assumeIsolated().whenComplete { _ in
-            context.channel.close(promise: nil)
-        }
-        context.channel.closeFuture.and(upstreamChannel.closeFuture).assumeIsolated().whenComplete { _ in
+        // Either side closing closes the other; the relay ends when both are closed. Both channels are on this
+        // event loop, so the count in `relay` needs no lock.
+        let ended = {
             relay.idleCheck?.cancel()
             balancer.connectionClosed(index)
             let reason = live.closedByOperator.load(ordering: .relaxed)
                 ? "disconnected by operator" : relay.closeReason ?? "closed"
             registry.unregister(live, reason: reason)
-            logger.info("relay ended: \(reason)")
+            logger?.info("relay ended: \(reason)")
+        }
+        context.channel.closeFuture.assumeIsolated().whenComplete { _ in
+            upstreamChannel.close(promise: nil)
+            if relay.sideClosed() { ended() }
+        }
+        upstreamChannel.closeFuture.assumeIsolated().whenComplete { _ in
+            context.channel.close(promise: nil)
+            if relay.sideClosed() { ended() }
         }
 
         do {
@@ -59,7 +64,7 @@ extension FrontendHandler {
             scheduleIdleCheck(relay: relay, glue: clientGlue, loop: context.eventLoop)
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         } catch {
-            logger.error("could not set up relay: \(error)")
+            self.logger.error("could not set up relay: \(error)")
             relay.noteClose("relay setup failed: \(error)")
             context.close(promise: nil)
         }

@@ -27,7 +27,6 @@ final class FrontendHandler {
     var addresses: ConnectionAddresses!
     var route: CompiledRoute?
     var packet: ConnectPacket?
-    var logger: Logger
     var prereadTimer: Scheduled<Void>?
     var pickState = PickState()
     var hashKey: String?
@@ -46,8 +45,23 @@ final class FrontendHandler {
     init(env: ConnectionEnvironment, tls: TLSSession? = nil) {
         self.env = env
         self.tls = tls
-        self.logger = env.logger
     }
+
+    /// The connection's logger, with its address, route, client id and TLS names as metadata. Built when a line
+    /// is written, not kept up to date per connection: at the usual `notice` level nothing per connection is
+    /// logged, and the metadata strings were a measurable part of the cost of a connection.
+    var logger: Logger {
+        var logger = env.logger
+        if let addresses { logger[metadataKey: "remote"] = "\(addresses.remoteIP):\(addresses.remotePort)" }
+        if let sni = tlsDetails?.sni { logger[metadataKey: "sni"] = "\(sni)" }
+        if let cn = tlsDetails?.clientCN { logger[metadataKey: "client_cn"] = "\(cn)" }
+        if let route { logger[metadataKey: "route"] = "\(route.route.id)" }
+        if let id = clientID { logger[metadataKey: "client_id"] = "\(id)" }
+        return logger
+    }
+
+    /// Whether a line at `level` would be written (checked before building the logger on the hot path).
+    func logs(_ level: Logger.Level) -> Bool { env.logger.logLevel <= level }
 
     var clientID: String? {
         guard let id = packet?.clientID, !id.isEmpty else { return nil }
@@ -59,11 +73,10 @@ final class FrontendHandler {
     func begin(context: ChannelHandlerContext) {
         guard phase == .matching, addresses == nil else { return }
         addresses = ConnectionAddresses(channel: context.channel)
-        logger[metadataKey: "remote"] = "\(addresses.remoteIP):\(addresses.remotePort)"
         env.registry.accepting()
         if tls != nil {
             phase = .handshaking
-            startTimer(context: context, .tlsHandshake, "no TLS handshake within \(env.settings.prereadTimeout) s")
+            startTimer(context: context, .tlsHandshake, "no TLS handshake within \(self.env.settings.prereadTimeout) s")
             return
         }
         matchRoute(context: context, sni: nil)
@@ -76,8 +89,6 @@ final class FrontendHandler {
         let version = try? context.pipeline.syncOperations.nioSSL_tlsVersion()
         let details = TLSDetails(version: version, facts: tls.facts)
         tlsDetails = details
-        if let sni = details.sni { logger[metadataKey: "sni"] = "\(sni)" }
-        if let cn = details.clientCN { logger[metadataKey: "client_cn"] = "\(cn)" }
         env.registry.tlsHandshakeDone()
         env.registry.metrics.recordTLSHandshake(version: details.version, sslID: details.sslID,
                                                 nanoseconds: (NIODeadline.now() - acceptedDeadline).nanoseconds)
@@ -101,12 +112,15 @@ final class FrontendHandler {
         }
     }
 
-    private func startTimer(context: ChannelHandlerContext, _ reason: RejectReason, _ message: String) {
+    /// `message` is only rendered when the timer fires.
+    private func startTimer(context: ChannelHandlerContext, _ reason: RejectReason,
+                            _ message: @escaping @autoclosure () -> String)
+    {
         let limit = TimeAmount.nanoseconds(Int64(env.settings.prereadTimeout * 1e9))
         let expected = phase
         prereadTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [self] in
             guard phase == expected else { return }
-            reject(context: context, reason, message, reply: nil)
+            reject(context: context, reason, message(), reply: nil)
         }
     }
 
@@ -121,10 +135,9 @@ final class FrontendHandler {
             return
         }
         self.route = route
-        logger[metadataKey: "route"] = "\(route.route.id)"
         if route.route.mqttProxy != nil {
             phase = .prereading
-            startTimer(context: context, .prereadTimeout, "no complete CONNECT within \(env.settings.prereadTimeout) s")
+            startTimer(context: context, .prereadTimeout, "no complete CONNECT within \(self.env.settings.prereadTimeout) s")
             if buffer != nil { examineConnect(context: context) }
         } else {
             beginConnecting(context: context)
@@ -152,8 +165,7 @@ final class FrontendHandler {
             prereadTimer?.cancel()
             env.registry.metrics.recordPreread(route: route.route.id,
                                                nanoseconds: (NIODeadline.now() - acceptedDeadline).nanoseconds)
-            if let id = clientID { logger[metadataKey: "client_id"] = "\(id)" }
-            logger.debug("mqtt client id: \(packet.clientID)")
+            if logs(.debug) { logger.debug("mqtt client id: \(packet.clientID)") }
             beginConnecting(context: context)
         }
     }
@@ -185,7 +197,7 @@ final class FrontendHandler {
         }
         if route.upstream.type == .chash {
             let (key, fellBack) = addresses.hashKey(for: route.upstream, clientID: clientID)
-            if fellBack, route.upstream.key != "remote_addr" {
+            if fellBack, route.upstream.key != "remote_addr", logs(.debug) {
                 logger.debug("chash_key fetch is nil, use default chash_key remote_addr: \(key)")
             }
             hashKey = key
@@ -221,13 +233,10 @@ final class FrontendHandler {
         let socketAddress = index < route.nodeSocketAddresses.count ? route.nodeSocketAddresses[index] : nil
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.nanoseconds(Int64(connectTimeout * 1e9)))
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.recvAllocator, value: ProxyEngine.receiveAllocator)
             .channelInitializer { channel in
-                guard let upstreamTLS, let handshake else { return channel.eventLoop.makeSucceededVoidFuture() }
-                return channel.eventLoop.makeCompletedFuture {
+                channel.eventLoop.makeCompletedFuture {
+                    try ProxyEngine.setSocketOptions(channel, noDelay: false)
+                    guard let upstreamTLS, let handshake else { return }
                     try channel.pipeline.syncOperations.addHandlers(
                         try upstreamTLS.handler(host: hostName), UpstreamHandshakeWaiter(promise: handshake))
                 }

@@ -15,6 +15,15 @@ final class RelayState {
         self.idleLimit = idleLimit
     }
 
+    /// How many of the two channels have closed.
+    private var closedSides = 0
+
+    /// One side's channel closed; true for the second, when the relay has ended.
+    func sideClosed() -> Bool {
+        closedSides += 1
+        return closedSides == 2
+    }
+
     func noteClose(_ reason: String) {
         if closeReason == nil { closeReason = reason }
     }
