@@ -77,23 +77,24 @@ extension WireReader {
         let flags = ConnectFlags(rawValue: try readUInt8("connect flags"))
         try Self.validate(flags, isMQTT5: isMQTT5)
         let keepAlive = try readUInt16("keep alive")
-        let properties = isMQTT5 ? try readProperties(.connect) : []
-        let clientID = try readString("client id")
-        var will: Will?
+        let properties: ConnectPacket.PropertiesField = isMQTT5 ? .wire(try readPropertySection(.connect)) : .values([])
+        let clientID = try readStringSlice("client id")
+        var will: ConnectPacket.WillField?
         if flags.contains(.will) {
-            let willProperties = isMQTT5 ? try readProperties(.will) : []
-            let topic = try readString("will topic")
-            let payload = try readBinary("will payload")
-            will = Will(properties: willProperties, topic: topic, payload: payload)
+            let willProperties = isMQTT5 ? try readPropertySection(.will) : ByteBuffer()
+            let topic = try readStringSlice("will topic")
+            let payload = try readBinarySlice("will payload")
+            will = .wire(ConnectPacket.WillBytes(properties: willProperties, topic: topic, payload: payload))
         }
-        let username = flags.contains(.username) ? try readString("username") : nil
+        let username = flags.contains(.username) ? try readStringSlice("username") : nil
         let password = flags.contains(.password) ? try readBinarySlice("password") : nil
         if remainingInSection > 0 {
             throw .malformed("\(remainingInSection) trailing bytes after CONNECT payload")
         }
         return ConnectPacket(
             protocolName: protocolName, protocolLevel: protocolLevel, flags: flags, keepAlive: keepAlive,
-            properties: properties, clientID: clientID, will: will, username: username, passwordBytes: password
+            propertyField: properties, clientIDBytes: clientID, willField: will, usernameBytes: username,
+            passwordBytes: password
         )
     }
 

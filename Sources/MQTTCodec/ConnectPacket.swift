@@ -48,7 +48,13 @@ public struct Will: Sendable, Hashable {
 }
 
 /// A decoded MQTT CONNECT packet (any of 3.1, 3.1.1, 5.0).
-public struct ConnectPacket: Sendable, Hashable {
+///
+/// Decoding is zero-copy: the decoder validates every field (UTF-8, property identifiers and values, lengths)
+/// and keeps the variable-length fields as slices of the input buffer. `clientID`, `username`, `will` and
+/// `properties` are materialised when read, so a proxy that only needs the client id pays for that one string
+/// and nothing else. Packets built in code store their fields encoded the same way. Equality and hashing are
+/// by the decoded values, not by the bytes.
+public struct ConnectPacket: Sendable {
     /// "MQTT" for 3.1.1 and 5, "MQIsdp" for 3.1; any other name is passed through.
     public var protocolName: String
     /// 3 (3.1), 4 (3.1.1), 5 (5.0); other values are passed through.
@@ -57,23 +63,83 @@ public struct ConnectPacket: Sendable, Hashable {
     public var flags: ConnectFlags
     /// Keep-alive in seconds.
     public var keepAlive: UInt16
+    /// Size of the whole packet on the wire, fixed header included (0 for a packet built in code).
+    public var byteCount: Int
+
+    /// The CONNECT properties: the validated section of the input, or the values given in code.
+    var propertyField: PropertiesField
+    /// The client identifier's UTF-8 bytes, validated.
+    public private(set) var clientIDBytes: ByteBuffer
+    /// The will: its validated wire fields, or the value given in code; nil without a will.
+    var willField: WillField?
+    /// The user name's UTF-8 bytes, validated.
+    var usernameBytes: ByteBuffer?
+    /// The password as a slice of the decoded input (the proxy never reads it).
+    public var passwordBytes: ByteBuffer?
+
+    /// A property list kept as its validated wire bytes (section contents, no length) or as values.
+    enum PropertiesField: Sendable {
+        case wire(ByteBuffer)
+        case values([MQTTProperty])
+
+        func value(_ section: PropertySection) -> [MQTTProperty] {
+            switch self {
+            case .wire(let bytes): MQTTProperty.parseValidated(bytes, section)
+            case .values(let list): list
+            }
+        }
+    }
+
+    /// A will's fields as they are on the wire (the property section without its length).
+    struct WillBytes: Sendable {
+        var properties: ByteBuffer
+        var topic: ByteBuffer
+        var payload: ByteBuffer
+    }
+
+    /// A will kept as its validated wire fields or as a value.
+    enum WillField: Sendable {
+        case wire(WillBytes)
+        case value(Will)
+    }
+
     /// MQTT 5 CONNECT properties, in wire order (always empty before MQTT 5).
-    public var properties: [MQTTProperty]
+    public var properties: [MQTTProperty] {
+        get { propertyField.value(.connect) }
+        set { propertyField = .values(newValue) }
+    }
+
     /// The client identifier; may be empty.
-    public var clientID: String
+    public var clientID: String {
+        get { String(buffer: clientIDBytes) }
+        set { clientIDBytes = ByteBuffer(string: newValue) }
+    }
+
     /// The will message, present exactly when `flags` contains `.will`.
-    public var will: Will?
+    public var will: Will? {
+        get {
+            switch willField {
+            case nil: nil
+            case .value(let will): will
+            case .wire(let w):
+                Will(properties: PropertiesField.wire(w.properties).value(.will), topic: String(buffer: w.topic),
+                     payload: Array(w.payload.readableBytesView))
+            }
+        }
+        set { willField = newValue.map { .value($0) } }
+    }
+
     /// The user name, present exactly when `flags` contains `.username`.
-    public var username: String?
+    public var username: String? {
+        get { usernameBytes.map { String(buffer: $0) } }
+        set { usernameBytes = newValue.map { ByteBuffer(string: $0) } }
+    }
+
     /// The password, present exactly when `flags` contains `.password`.
     public var password: [UInt8]? {
         get { passwordBytes.map { Array($0.readableBytesView) } }
         set { passwordBytes = newValue.map { ByteBuffer(bytes: $0) } }
     }
-    /// The password as a slice of the decoded input: decoding does not copy it (the proxy never reads it).
-    public var passwordBytes: ByteBuffer?
-    /// Size of the whole packet on the wire, fixed header included (0 for a packet built in code).
-    public var byteCount: Int
 
     /// Creates a packet; the will, username and password flag bits are set from the optional fields.
     public init(
@@ -94,23 +160,24 @@ public struct ConnectPacket: Sendable, Hashable {
         if username != nil { flags.insert(.username) }
         if password != nil { flags.insert(.password) }
         self.init(protocolName: protocolName, protocolLevel: protocolLevel, flags: flags, keepAlive: keepAlive,
-                  properties: properties, clientID: clientID, will: will, username: username,
+                  propertyField: .values(properties), clientIDBytes: ByteBuffer(string: clientID),
+                  willField: will.map { .value($0) }, usernameBytes: username.map { ByteBuffer(string: $0) },
                   passwordBytes: password.map { ByteBuffer(bytes: $0) }, byteCount: byteCount)
     }
 
-    /// Creates a decoded packet whose password is a slice of the input.
+    /// Creates a decoded packet from validated slices of the input.
     init(protocolName: String, protocolLevel: UInt8, flags: ConnectFlags, keepAlive: UInt16,
-         properties: [MQTTProperty], clientID: String, will: Will?, username: String?, passwordBytes: ByteBuffer?,
-         byteCount: Int = 0)
+         propertyField: PropertiesField, clientIDBytes: ByteBuffer, willField: WillField?, usernameBytes: ByteBuffer?,
+         passwordBytes: ByteBuffer?, byteCount: Int = 0)
     {
         self.protocolName = protocolName
         self.protocolLevel = protocolLevel
         self.flags = flags
         self.keepAlive = keepAlive
-        self.properties = properties
-        self.clientID = clientID
-        self.will = will
-        self.username = username
+        self.propertyField = propertyField
+        self.clientIDBytes = clientIDBytes
+        self.willField = willField
+        self.usernameBytes = usernameBytes
         self.passwordBytes = passwordBytes
         self.byteCount = byteCount
     }
@@ -120,6 +187,28 @@ public struct ConnectPacket: Sendable, Hashable {
 
     /// The well-known protocol version this name and level denote, if any.
     public var version: MQTTVersion? { MQTTVersion(protocolName: protocolName, level: protocolLevel) }
+}
+
+extension ConnectPacket: Hashable {
+    public static func == (a: ConnectPacket, b: ConnectPacket) -> Bool {
+        a.protocolName == b.protocolName && a.protocolLevel == b.protocolLevel && a.flags == b.flags
+            && a.keepAlive == b.keepAlive && a.byteCount == b.byteCount && a.clientIDBytes == b.clientIDBytes
+            && a.usernameBytes == b.usernameBytes && a.passwordBytes == b.passwordBytes
+            && a.properties == b.properties && a.will == b.will
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(protocolName)
+        hasher.combine(protocolLevel)
+        hasher.combine(flags)
+        hasher.combine(keepAlive)
+        hasher.combine(byteCount)
+        hasher.combine(clientIDBytes)
+        hasher.combine(usernameBytes)
+        hasher.combine(passwordBytes)
+        hasher.combine(properties)
+        hasher.combine(will)
+    }
 }
 
 /// The three MQTT versions in use.

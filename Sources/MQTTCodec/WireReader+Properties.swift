@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Where a property section sits, which decides the identifiers it may hold.
 enum PropertySection {
     /// The CONNECT variable header (MQTT 5 §3.1.2.11).
@@ -46,18 +48,39 @@ enum PropertySection {
 }
 
 extension WireReader {
-    /// Reads an MQTT 5 property section: a variable byte integer length, then exactly that many bytes of
-    /// properties. Unknown, misplaced or repeated identifiers (other than User Property) are malformed.
+    /// Validates an MQTT 5 property section (a variable byte integer length, then exactly that many bytes of
+    /// properties) and returns its contents as a slice of the input, without building any value.
+    mutating func readPropertySection(_ section: PropertySection) throws(ParseStop) -> ByteBuffer {
+        let length = try readVariableByteInteger("\(section.name) length")
+        try checkFits(length, "\(section.name) (\(length) bytes)")
+        let start = index
+        var none: [MQTTProperty]? = nil
+        try scanProperties(section, length: length, into: &none)
+        guard let slice = buffer.getSlice(at: start, length: length) else { throw .needMoreBytes }
+        return slice
+    }
+
+    /// Reads an MQTT 5 property section into values. Unknown, misplaced or repeated identifiers (other than
+    /// User Property) are malformed.
     mutating func readProperties(_ section: PropertySection) throws(ParseStop) -> [MQTTProperty] {
         let length = try readVariableByteInteger("\(section.name) length")
         try checkFits(length, "\(section.name) (\(length) bytes)")
+        var properties: [MQTTProperty]? = []
+        // One allocation for the list instead of one per doubling (a property takes at least 2 bytes).
+        if length > 0 { properties?.reserveCapacity(min(length / 2, 16)) }
+        try scanProperties(section, length: length, into: &properties)
+        return properties ?? []
+    }
+
+    /// Walks `length` bytes of properties, checking every rule; appends each property to `properties` unless it
+    /// is nil (validation only: strings and binary values are checked in place, nothing is allocated).
+    mutating func scanProperties(_ section: PropertySection, length: Int,
+                                 into properties: inout [MQTTProperty]?) throws(ParseStop)
+    {
         let outerLimit = limit
         let outerName = limitName
         limit = index + length
         limitName = section.name
-        var properties: [MQTTProperty] = []
-        // One allocation for the list instead of one per doubling (a property takes at least 2 bytes).
-        if length > 0 { properties.reserveCapacity(min(length / 2, 16)) }
         var seen: UInt64 = 0
         while index < limit {
             let raw = try readUInt8("property identifier")
@@ -75,9 +98,13 @@ extension WireReader {
                 }
                 seen |= bit
             }
-            let property = MQTTProperty(identifier, try readPropertyValue(definition.kind, identifier))
-            try section.validate(property)
-            properties.append(property)
+            if properties != nil {
+                let property = MQTTProperty(identifier, try readPropertyValue(definition.kind, identifier))
+                try section.validate(property)
+                properties!.append(property)
+            } else {
+                try skipPropertyValue(definition.kind, identifier, section)
+            }
         }
         limit = outerLimit
         limitName = outerName
@@ -86,7 +113,6 @@ extension WireReader {
         if hasData && !hasMethod {
             throw .malformed("Authentication Data (0x16) without Authentication Method (0x15)")
         }
-        return properties
     }
 
     /// Reads one property value of the given kind.
@@ -103,5 +129,39 @@ extension WireReader {
         case .binary: .binary(try readBinary("\(identifier)"))
         case .stringPair: .stringPair(try readString("\(identifier) name"), try readString("\(identifier) value"))
         }
+    }
+
+    /// Checks one property value in place: numbers are validated as values, strings as UTF-8, binary by length.
+    mutating func skipPropertyValue(
+        _ kind: MQTTProperty.ValueKind,
+        _ identifier: MQTTProperty.Identifier,
+        _ section: PropertySection
+    ) throws(ParseStop) {
+        switch kind {
+        case .byte, .twoByteInteger, .fourByteInteger, .variableByteInteger:
+            try section.validate(MQTTProperty(identifier, try readPropertyValue(kind, identifier)))
+        case .string:
+            _ = try readStringSlice("\(identifier)")
+        case .binary:
+            _ = try readBinarySlice("\(identifier)")
+        case .stringPair:
+            _ = try readStringSlice("\(identifier) name")
+            _ = try readStringSlice("\(identifier) value")
+        }
+    }
+}
+
+extension MQTTProperty {
+    /// The values of a property section that the decoder has already validated (section contents, no length).
+    static func parseValidated(_ contents: ByteBuffer, _ section: PropertySection) -> [MQTTProperty] {
+        guard contents.readableBytes > 0 else { return [] }
+        var reader = WireReader(contents)
+        var properties: [MQTTProperty]? = []
+        do throws(ParseStop) {
+            try reader.scanProperties(section, length: contents.readableBytes, into: &properties)
+        } catch {
+            preconditionFailure("a validated property section failed to parse: \(error)")
+        }
+        return properties ?? []
     }
 }

@@ -109,6 +109,11 @@ struct WireReader {
 
     /// Reads an MQTT UTF-8 string: a two-byte length, then well-formed UTF-8 without U+0000.
     mutating func readString(_ what: @autoclosure () -> String) throws(ParseStop) -> String {
+        String(buffer: try readStringSlice(what()))
+    }
+
+    /// Reads and validates an MQTT UTF-8 string, returning its bytes as a slice of the input (no copy).
+    mutating func readStringSlice(_ what: @autoclosure () -> String) throws(ParseStop) -> ByteBuffer {
         let length = Int(try readUInt16("\(what()) length"))
         try require(length, "\(what()) (\(length) bytes)")
         let verdict = buffer.withVeryUnsafeBytes { storage in
@@ -122,8 +127,8 @@ struct WireReader {
         case .containsNull:
             throw .malformed("\(what()) contains U+0000")
         }
-        guard let string = buffer.getString(at: index, length: length) else { throw .needMoreBytes }
+        guard let slice = buffer.getSlice(at: index, length: length) else { throw .needMoreBytes }
         index += length
-        return string
+        return slice
     }
 }

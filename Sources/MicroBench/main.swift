@@ -84,6 +84,17 @@ func makeCases() -> [BenchCase] {
             decode(buffer)
         })
     }
+    // What the proxy does per connection: decode, then make the client id string once (free up to 15 bytes,
+    // Swift's inline small strings; one allocation above).
+    for (name, buffer) in [
+        ("decode+id-3.1.1-short-id", Inputs.connect311(clientID: Inputs.shortID)),
+        ("decode+id-3.1.1-long-id", Inputs.connect311(clientID: Inputs.longID)),
+    ] {
+        cases.append(BenchCase(name: name, about: "decode, then ConnectPacket.clientID") {
+            guard case .complete(let packet) = ConnectDecoder.decode(buffer) else { return -1 }
+            return packet.clientID.utf8.count
+        })
+    }
     let ring = Inputs.ring
     for (name, keys) in [("ring-lookup-short-key", Inputs.shortKeys), ("ring-lookup-long-key", Inputs.longKeys)] {
         var index = 0

@@ -63,10 +63,8 @@ final class FrontendHandler {
     /// Whether a line at `level` would be written (checked before building the logger on the hot path).
     func logs(_ level: Logger.Level) -> Bool { env.logger.logLevel <= level }
 
-    var clientID: String? {
-        guard let id = packet?.clientID, !id.isEmpty else { return nil }
-        return id
-    }
+    /// The CONNECT's client id, nil when empty or not (yet) known. Made once from the packet's bytes.
+    private(set) var clientID: String?
 
     // MARK: - Matching and preread
 
@@ -162,6 +160,7 @@ final class FrontendHandler {
             reject(context: context, reason, error.reason, reply: nil)
         case .complete(let packet):
             self.packet = packet
+            if packet.clientIDBytes.readableBytes > 0 { clientID = packet.clientID }
             prereadTimer?.cancel()
             env.registry.metrics.recordPreread(route: route.route.id,
                                                nanoseconds: (NIODeadline.now() - acceptedDeadline).nanoseconds)
