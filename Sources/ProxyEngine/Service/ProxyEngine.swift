@@ -116,6 +116,7 @@ public final class ProxyEngine: Sendable {
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // inherited by accepted sockets on Linux
             .childChannelInitializer { channel in
                 let key = ObjectIdentifier(channel)
                 children.withLockedValue { $0[key] = channel }
@@ -123,7 +124,7 @@ public final class ProxyEngine: Sendable {
                     _ = children.withLockedValue { $0.removeValue(forKey: key) }
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try ProxyEngine.setSocketOptions(channel)
+                    try ProxyEngine.setSocketOptions(channel, noDelay: !ProxyEngine.acceptedInheritNoDelay)
                     guard tls else {
                         try channel.pipeline.syncOperations.addHandler(FrontendHandler(env: env))
                         return
@@ -147,6 +148,14 @@ public final class ProxyEngine: Sendable {
         try options.setOption(.allowRemoteHalfClosure, value: true)
         try options.setOption(.recvAllocator, value: receiveAllocator)
     }
+
+    /// Linux gives accepted sockets the listening socket's TCP_NODELAY, which NIO's ServerBootstrap sets on every
+    /// listener; elsewhere it is set per accepted socket.
+    #if os(Linux)
+    static let acceptedInheritNoDelay = true
+    #else
+    static let acceptedInheritNoDelay = false
+    #endif
 
     /// Read buffers start small and grow with the traffic: each channel keeps its last read buffer for reuse,
     /// so with NIO's default (2 KiB to start) an idle relayed connection held 4 KiB of buffers on its two sockets.
