@@ -1,9 +1,9 @@
 /// One balancing target as the proxy sees it after DNS resolution.
 public struct BalancerNode: Hashable, Sendable {
     /// IP address or host name; an IPv6 address may be given with or without brackets.
-    public var host: String
+    public var host: String { didSet { address = Self.format(host: host, port: port) } }
     /// TCP port of the broker.
-    public var port: Int
+    public var port: Int { didSet { address = Self.format(host: host, port: port) } }
     /// Relative share of traffic; 0 means "takes no traffic" (see ``UpstreamBalancer`` for the one exception).
     public var weight: Int
     /// Priority group; higher groups are tried first, lower ones only once every node above has been tried.
@@ -15,6 +15,7 @@ public struct BalancerNode: Hashable, Sendable {
         self.port = port
         self.weight = weight
         self.priority = priority
+        self.address = Self.format(host: host, port: port)
     }
 
     /// Parses an APISIX node-map key such as `10.0.0.1:1883`, `broker:1883` or `[::1]:1883`.
@@ -39,7 +40,10 @@ public struct BalancerNode: Hashable, Sendable {
     }
 
     /// The server string APISIX keys its node tables with: `host:port`, IPv6 hosts written `[addr]:port`.
-    public var address: String {
+    /// Kept with the node (the proxy reads it per connection), updated when `host` or `port` change.
+    public private(set) var address: String
+
+    private static func format(host: String, port: Int) -> String {
         if host.contains(":") && !host.hasPrefix("[") {
             return "[\(host)]:\(port)"
         }

@@ -21,6 +21,17 @@ struct NodeTests {
         #expect(node.address == address)
     }
 
+    @Test("the address follows changes of host and port")
+    func addressFollowsChanges() {
+        var node = BalancerNode(host: "10.0.0.1", port: 1883)
+        #expect(node.address == "10.0.0.1:1883")
+        node.host = "::1"
+        #expect(node.address == "[::1]:1883")
+        node.port = 8883
+        #expect(node.address == "[::1]:8883")
+        #expect(node == BalancerNode(host: "::1", port: 8883))
+    }
+
     @Test("malformed keys are refused", arguments: ["nohost", ":1883", "a:", "a:x", "a:70000", "[::1", "[::1]1883"])
     func refuse(address: String) {
         #expect(BalancerNode(address: address) == nil)
