@@ -119,10 +119,14 @@ public final class ClientFleet: @unchecked Sendable {
         } onClose: { [self] in
             closed(i, generation: generation)
         }
+        // Made on the loop, and the initializer runs on the same (only) loop.
+        let boundHandler = NIOLoopBound(handler, eventLoop: loop)
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.seconds(3))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(boundHandler.value)
+                }
             }
         let local = try? SocketAddress(ipAddress: slots[i].localIP, port: 0)
         (local.map { bootstrap.bind(to: $0) } ?? bootstrap)

@@ -41,7 +41,7 @@ public final class DemoController: Sendable {
     public func installRoute() async throws {
         let nodes = cluster.brokers.map { NodeWeight(address: $0.address, weight: 1) }
         lastNodes.withLockedValue { $0 = nodes }
-        try await store.put(.streamRoutes, id: DemoCluster.routeID,
+        _ = try await store.put(.streamRoutes, id: DemoCluster.routeID,
                             json: DemoCluster.routeJSON(nodes: nodes.map { ($0.address, $0.weight) }))
     }
 
