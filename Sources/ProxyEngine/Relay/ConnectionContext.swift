@@ -7,6 +7,8 @@ struct ConnectionEnvironment: Sendable {
     let registry: ConnectionRegistry
     let settings: EngineSettings
     let logger: Logger
+    /// One idle timer per event loop for all its relays.
+    let idleWatches: IdleWatches
     /// The current route table (read once per accepted connection).
     let table: @Sendable () -> RouteTable
 }

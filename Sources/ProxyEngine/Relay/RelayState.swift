@@ -8,7 +8,9 @@ final class RelayState {
     var lastActivity = NIODeadline.now()
     /// What ended the relay first ("client closed", "broker closed", "idle timeout", …).
     var closeReason: String?
-    var idleCheck: Scheduled<Void>?
+    /// Position in its loop's `IdleWatch` (-1 when not watched) and what the watch calls when the relay idles.
+    var watchIndex = -1
+    var closeIdle: ((RelayState) -> Void)?
 
     init(live: LiveConnection, idleLimit: TimeAmount) {
         self.live = live

@@ -22,6 +22,8 @@ public enum EngineError: Error, CustomStringConvertible {
 /// The proxy engine: stream listeners, the live route table, and the registry of relayed connections.
 public final class ProxyEngine: Sendable {
     public let registry: ConnectionRegistry
+    /// The idle timers of the relays, one per event loop.
+    let idleWatches = IdleWatches()
     public let settings: EngineSettings
     let logger: Logger
     let group: EventLoopGroup
@@ -111,7 +113,7 @@ public final class ProxyEngine: Sendable {
 
     private func makeBootstrap(tls: Bool) -> ServerBootstrap {
         let env = ConnectionEnvironment(registry: registry, settings: settings, logger: logger,
-                                        table: { [table] in table.withLockedValue { $0 } })
+                                        idleWatches: idleWatches, table: { [table] in table.withLockedValue { $0 } })
         let children = self.children
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
