@@ -7,10 +7,7 @@ import NIOCore
 public struct ConnectScenario: Sendable {
     public var connector: BenchConnector
     public var parallel = 32
-    public var warmup: TimeAmount = .seconds(1)
-    public var duration: TimeAmount = .seconds(5)
-    /// 4 (MQTT 3.1.1) or 5.
-    public var protocolLevel: UInt8 = 4
+    public var settings = RunSettings()
 
     /// Creates the scenario with default settings.
     public init(connector: BenchConnector) {
@@ -20,7 +17,8 @@ public struct ConnectScenario: Sendable {
     /// Runs the scenario on `group` and returns its result.
     public func run(group: any EventLoopGroup, label: String) async throws -> BenchResult {
         let start = NIODeadline.now()
-        let window = (start: start + warmup, end: start + warmup + duration)
+        let window = settings.window(from: start)
+        let (warmup, duration, protocolLevel) = (settings.warmup, settings.duration, settings.protocolLevel)
         let workers = (0..<parallel).map { index in
             ConnectWorker(
                 id: index, parallel: parallel, loop: group.next(), connector: connector,

@@ -13,9 +13,7 @@ public struct LatencyScenario: Sendable {
     public var rate = 100
     /// Payload bytes per PUBLISH (at least the 8-byte timestamp).
     public var payloadSize = 64
-    public var warmup: TimeAmount = .seconds(1)
-    public var duration: TimeAmount = .seconds(5)
-    public var protocolLevel: UInt8 = 4
+    public var settings = RunSettings()
 
     /// Creates the scenario with default settings.
     public init(connector: BenchConnector) {
@@ -25,7 +23,8 @@ public struct LatencyScenario: Sendable {
     /// Runs the scenario against an echo upstream.
     public func run(group: any EventLoopGroup, label: String) async throws -> BenchResult {
         let start = NIODeadline.now()
-        let window = (start: start + warmup, end: start + warmup + duration)
+        let window = settings.window(from: start)
+        let (duration, protocolLevel) = (settings.duration, settings.protocolLevel)
         let level = protocolLevel
         // One probe per connection, created with its handler and keyed by the session number.
         let probes = NIOLockedValueBox<[Int: LatencyProbe]>([:])

@@ -81,9 +81,7 @@ public struct ThroughputScenario: Sendable {
     public var connections = 8
     /// Size of each PUBLISH packet on the wire, fixed header included.
     public var packetSize = 256
-    public var warmup: TimeAmount = .seconds(1)
-    public var duration: TimeAmount = .seconds(5)
-    public var protocolLevel: UInt8 = 4
+    public var settings = RunSettings()
 
     /// Creates the scenario with default settings.
     public init(connector: BenchConnector) {
@@ -92,6 +90,7 @@ public struct ThroughputScenario: Sendable {
 
     /// Runs the scenario; `counters` are the sink upstream's (in-process) counters.
     public func run(group: any EventLoopGroup, counters: UpstreamCounters, label: String) async throws -> BenchResult {
+        let (warmup, duration, protocolLevel) = (settings.warmup, settings.duration, settings.protocolLevel)
         let opened = await openSessions(
             count: connections, connector: connector, group: group, protocolLevel: protocolLevel,
             clientIDPrefix: "bench-tp"

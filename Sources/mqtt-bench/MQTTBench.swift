@@ -51,8 +51,11 @@ struct ClientOptions: ParsableArguments {
         }
     }
 
-    var durationAmount: TimeAmount { .nanoseconds(Int64(duration * 1e9)) }
-    var warmupAmount: TimeAmount { .nanoseconds(Int64(warmup * 1e9)) }
+    /// Warm-up, duration and MQTT version as the scenarios take them.
+    var runSettings: RunSettings {
+        RunSettings(warmup: .nanoseconds(Int64(warmup * 1e9)), duration: .nanoseconds(Int64(duration * 1e9)),
+                    protocolLevel: mqttVersion)
+    }
 
     func connector() throws -> BenchConnector {
         BenchConnector(targets: try parseAddresses(target), sources: try BenchConnector.loopbackSources(count: sources))
@@ -120,9 +123,7 @@ struct Connect: AsyncParsableCommand {
         let result = try await options.withEnvironment(mode: .sink) { group, _ in
             var scenario = ConnectScenario(connector: try options.connector())
             scenario.parallel = parallel
-            scenario.duration = options.durationAmount
-            scenario.warmup = options.warmupAmount
-            scenario.protocolLevel = options.mqttVersion
+            scenario.settings = options.runSettings
             return try await scenario.run(group: group, label: options.label)
         }
         emit(result)
@@ -150,9 +151,7 @@ struct Throughput: AsyncParsableCommand {
             var scenario = ThroughputScenario(connector: try options.connector())
             scenario.connections = connections
             scenario.packetSize = messageSize
-            scenario.duration = options.durationAmount
-            scenario.warmup = options.warmupAmount
-            scenario.protocolLevel = options.mqttVersion
+            scenario.settings = options.runSettings
             return try await scenario.run(group: group, counters: upstream!.counters, label: options.label)
         }
         emit(result)
@@ -181,9 +180,7 @@ struct Latency: AsyncParsableCommand {
             scenario.connections = connections
             scenario.rate = rate
             scenario.payloadSize = payloadSize
-            scenario.duration = options.durationAmount
-            scenario.warmup = options.warmupAmount
-            scenario.protocolLevel = options.mqttVersion
+            scenario.settings = options.runSettings
             return try await scenario.run(group: group, label: options.label)
         }
         emit(result)
