@@ -49,7 +49,7 @@ public final class ConnectionRegistry: Sendable {
         var connections: [UInt64: LiveConnection] = [:]
         var routes: [String: RouteCounters] = [:]
         var nodes: [String: NodeCounters] = [:]
-        var events = Deque<EngineEvent>()
+        var events = Deque<StoredEvent>()
         var nextSequence = 1
         var listeners: [String] = []
         var cached: EngineSnapshot?
@@ -136,7 +136,7 @@ public final class ConnectionRegistry: Sendable {
         state.withLockedValue { $0.connections[connection.info.id] = connection }
         let info = connection.info
         record(.connected, routeID: info.routeID, clientID: info.clientID, remote: info.remoteAddress,
-               node: info.node, message: "proxied to \(info.node)")
+               node: info.node, text: .proxied)
     }
 
     /// A relay ended.
@@ -147,20 +147,27 @@ public final class ConnectionRegistry: Sendable {
         connection.node.active.wrappingDecrement(ordering: .relaxed)
         connection.metrics.active.decrement()
         let info = connection.info
-        let bytes = "\(connection.counters.bytesIn.load(ordering: .relaxed)) B in, "
-            + "\(connection.counters.bytesOut.load(ordering: .relaxed)) B out"
+        let text = StoredEvent.Text.ended(reason: reason,
+                                          bytesIn: connection.counters.bytesIn.load(ordering: .relaxed),
+                                          bytesOut: connection.counters.bytesOut.load(ordering: .relaxed))
         record(.disconnected, routeID: info.routeID, clientID: info.clientID, remote: info.remoteAddress,
-               node: info.node, message: "\(reason) (\(bytes))")
+               node: info.node, text: text)
     }
 
     /// Adds an event to the bounded ring of recent events.
     public func record(_ kind: EngineEvent.Kind, routeID: String? = nil, clientID: String? = nil,
                        remote: String? = nil, node: String? = nil, message: String)
     {
+        record(kind, routeID: routeID, clientID: clientID, remote: remote, node: node, text: .plain(message))
+    }
+
+    private func record(_ kind: EngineEvent.Kind, routeID: String?, clientID: String?, remote: String?,
+                        node: String?, text: StoredEvent.Text)
+    {
         let now = Date().timeIntervalSince1970
         state.withLockedValue { s in
-            s.events.append(EngineEvent(sequence: s.nextSequence, time: now, kind: kind, routeID: routeID,
-                                        clientID: clientID, remote: remote, node: node, message: message))
+            s.events.append(StoredEvent(sequence: s.nextSequence, time: now, kind: kind, routeID: routeID,
+                                        clientID: clientID, remote: remote, node: node, text: text))
             s.nextSequence += 1
             while s.events.count > eventCapacity { s.events.removeFirst() }
         }
@@ -202,7 +209,7 @@ public final class ConnectionRegistry: Sendable {
         }.sorted { $0.node < $1.node }
         let snap = EngineSnapshot(
             version: v, takenAt: Date().timeIntervalSince1970, startedAt: startedAt, listeners: listeners,
-            connections: connections, routes: routeStats, nodes: nodeStats, events: events,
+            connections: connections, routes: routeStats, nodes: nodeStats, events: events.map(\.event),
             pending: pendingCount.load(ordering: .relaxed), totalAccepted: accepted.load(ordering: .relaxed),
             totalRejected: rejectedTotal.load(ordering: .relaxed),
             rejectedByReason: Dictionary(uniqueKeysWithValues: RejectReason.allCases.compactMap { reason in
@@ -212,5 +219,36 @@ public final class ConnectionRegistry: Sendable {
             tlsHandshakes: tlsHandshakes.load(ordering: .relaxed))
         state.withLockedValue { $0.cached = snap }
         return snap
+    }
+}
+
+/// An event as the ring keeps it. The texts of the two per-connection events are rendered when a snapshot is
+/// taken, not when they happen: on a busy proxy most of them leave the ring unread.
+struct StoredEvent: Sendable {
+    enum Text: Sendable {
+        case plain(String)
+        /// "proxied to <node>"
+        case proxied
+        /// "<reason> (<in> B in, <out> B out)"
+        case ended(reason: String, bytesIn: Int, bytesOut: Int)
+    }
+
+    var sequence: Int
+    var time: Double
+    var kind: EngineEvent.Kind
+    var routeID: String?
+    var clientID: String?
+    var remote: String?
+    var node: String?
+    var text: Text
+
+    var event: EngineEvent {
+        let message = switch text {
+        case .plain(let message): message
+        case .proxied: "proxied to \(node ?? "?")"
+        case .ended(let reason, let bytesIn, let bytesOut): "\(reason) (\(bytesIn) B in, \(bytesOut) B out)"
+        }
+        return EngineEvent(sequence: sequence, time: time, kind: kind, routeID: routeID, clientID: clientID,
+                           remote: remote, node: node, message: message)
     }
 }
