@@ -23,6 +23,7 @@ struct IdleWatchTests {
         var after: [String: Double] = [:]
         var relays: [String: RelayState] = [:]
         var traffic: RepeatedTask?
+        var watch: IdleWatch?
     }
 
     @Test func quietRelaysCloseAfterTheirOwnLimitAndBusyOrRemovedOnesDoNot() async throws {
@@ -64,6 +65,35 @@ struct IdleWatchTests {
         #expect(short >= 0.15)
         #expect(long >= 0.6 && long > short)
         #expect(count == 1)  // only "busy" is still watched
+        try await group.shutdownGracefully()
+    }
+
+    @Test func aShortLimitArrivingLaterBringsTheSweepForwardAndTheStepRelaxesWhenItEnds() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let closed = Closed()
+        try await loop.submit {
+            let watch = IdleWatch(loop: loop)
+            let long = Self.relay(idle: 600)
+            watch.add(long) { _ in }
+            let first = try #require(watch.nextSweep)
+            #expect(first - .now() > .milliseconds(500))  // 600 s limit: the 1 s step
+            let short = Self.relay(idle: 0.08)
+            watch.add(short) { _ in closed.names.append("short") }
+            let second = try #require(watch.nextSweep)
+            #expect(second - .now() <= .milliseconds(10))  // 80 ms / 8
+            closed.relays = ["long": long, "short": short]
+            closed.watch = watch
+        }.get()
+        var done = false
+        for _ in 0..<100 where !done {
+            try await Task.sleep(nanoseconds: 20_000_000)
+            done = try await loop.submit { closed.names == ["short"] }.get()
+        }
+        #expect(done)
+        // Only the 600 s relay is left, so the sweeps go back to once a second.
+        let step = try await loop.submit { closed.watch?.sweepStep }.get()
+        #expect(step == IdleWatch.longestStep)
         try await group.shutdownGracefully()
     }
 

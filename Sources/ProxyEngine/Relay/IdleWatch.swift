@@ -6,12 +6,13 @@ import NIOCore
 /// NIO keeps scheduled tasks in a heap whose cancel is a linear search. With a timer per relay, 10,000 held
 /// connections meant every new connection's preread timer and connect timeout were cancelled by scanning
 /// 10,000 entries. Here each loop has one sweep task; it runs while the loop has relays, every eighth of the
-/// shortest idle limit it has seen (between 10 ms and 1 s), so a relay closes within that step after its limit.
+/// shortest idle limit among them (between 10 ms and 1 s), so a relay closes within that step after its limit.
 final class IdleWatch {
     private let loop: EventLoop
     private var relays: [RelayState] = []
     private var step: TimeAmount = .seconds(1)
-    private var sweepScheduled = false
+    /// The pending sweep and when it runs.
+    private var pending: (task: Scheduled<Void>, at: NIODeadline)?
 
     static let longestStep = TimeAmount.seconds(1)
     static let shortestStep = TimeAmount.milliseconds(10)
@@ -26,8 +27,7 @@ final class IdleWatch {
         relay.watchIndex = relays.count
         relay.closeIdle = close
         relays.append(relay)
-        let wanted = max(Self.shortestStep, min(Self.longestStep, .nanoseconds(relay.idleLimit.nanoseconds / 8)))
-        if wanted < step { step = wanted }
+        step = min(step, Self.step(for: relay.idleLimit))
         scheduleSweep()
     }
 
@@ -47,22 +47,46 @@ final class IdleWatch {
     /// Relays watched on this loop.
     var count: Int { relays.count }
 
+    /// When the next sweep runs (nil when none is pending).
+    var nextSweep: NIODeadline? { pending?.at }
+
+    /// The current interval between sweeps.
+    var sweepStep: TimeAmount { step }
+
+    /// Makes sure a sweep runs within `step`: schedules one, or brings the pending one forward when a relay with a
+    /// shorter limit arrived (rare: one cancel, instead of one per relay).
     private func scheduleSweep() {
-        guard !sweepScheduled, !relays.isEmpty else { return }
-        sweepScheduled = true
-        loop.assumeIsolated().scheduleTask(in: step) { [self] in
-            sweepScheduled = false
+        guard !relays.isEmpty else { return }
+        let at = NIODeadline.now() + step
+        if let pending {
+            guard at < pending.at else { return }
+            pending.task.cancel()
+        }
+        let task = loop.assumeIsolated().scheduleTask(deadline: at) { [self] in
+            pending = nil
             sweep()
             scheduleSweep()
         }
+        pending = (task, at)
+    }
+
+    private static func step(for limit: TimeAmount) -> TimeAmount {
+        max(shortestStep, min(longestStep, .nanoseconds(limit.nanoseconds / 8)))
     }
 
     private func sweep() {
         let now = NIODeadline.now()
         var idle: [RelayState] = []
-        for relay in relays where now - relay.lastActivity >= relay.idleLimit {
-            idle.append(relay)
+        var shortest = Self.longestStep
+        for relay in relays {
+            if now - relay.lastActivity >= relay.idleLimit {
+                idle.append(relay)
+            } else {
+                shortest = min(shortest, Self.step(for: relay.idleLimit))
+            }
         }
+        // The step follows the relays still open: a short-limit relay that ended no longer sets the pace.
+        step = shortest
         // Closing may end a relay (and call `remove`) synchronously, so the list is changed only after the scan.
         for relay in idle {
             let close = relay.closeIdle
