@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "mqtt-proxy",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mqtt-proxy", targets: ["mqtt-proxy"]),
     ],
@@ -33,7 +33,8 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
         // Pure balancing algorithms: APISIX-compatible consistent hashing, smooth WRR, least connections.
-        .target(name: "LoadBalancing"),
+        // (ProxyModel only for `HostPort`, the one host:port parser.)
+        .target(name: "LoadBalancing", dependencies: ["ProxyModel"]),
         // Stream routes, upstreams, ssl objects, config.yaml: decoding and validation.
         .target(
             name: "ProxyModel",
@@ -53,11 +54,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What clients of the engine may see and do: snapshot types and the `EngineControl` protocol. The console,
+        // the admin API and the demo depend on this, never on ProxyEngine.
+        .target(name: "ProxyControl", dependencies: ["ProxyModel", "RouteStore"]),
         // Listeners, route matching, preread, upstream connect with retries, relay, live registry.
         .target(
             name: "ProxyEngine",
             dependencies: [
-                "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore",
+                "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyControl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -78,8 +82,9 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "ProxyModel", "RouteStore", "ProxyEngine", "LoadBalancing",
+                "ProxyModel", "RouteStore", "ProxyControl",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,7 +96,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "CNCursesw", "ProxyEngine", "ProxyModel", "RouteStore",
+                "CNCursesw", "ProxyControl", "ProxyModel", "RouteStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "mqtt-proxy",
             dependencies: [
-                "ProxyEngine", "ProxyModel", "RouteStore", "AdminAPI", "Console", "Demo", "DemoBroker",
+                "ProxyEngine", "ProxyControl", "ProxyModel", "RouteStore", "AdminAPI", "Console", "Demo", "DemoBroker",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -127,7 +132,7 @@ let package = Package(
         .target(
             name: "Demo",
             dependencies: [
-                "DemoBroker", "ProxyEngine", "ProxyModel", "RouteStore", "LoadBalancing", "MQTTCodec",
+                "DemoBroker", "ProxyControl", "ProxyModel", "RouteStore", "MQTTCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -168,11 +173,13 @@ let package = Package(
             dependencies: ["MQTTCodec", .product(name: "NIOCore", package: "swift-nio")]
         ),
 
+        // The APISIX test vectors (one copy of each) and their loader, for every test target that checks them.
+        .target(name: "APISIXFixtures", path: "Tests/APISIXFixtures", resources: [.copy("Vectors")]),
         // Helpers shared by the engine and end-to-end tests: loopback clients, recording upstreams, a harness.
         .target(
             name: "ProxyTestSupport",
             dependencies: [
-                "ProxyEngine", "MQTTCodec", "ProxyModel", "RouteStore", "Console",
+                "ProxyEngine", "ProxyControl", "MQTTCodec", "ProxyModel", "RouteStore", "Console", "APISIXFixtures",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -188,13 +195,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MQTTCodecTests",
-            dependencies: ["MQTTCodec"],
+            dependencies: ["MQTTCodec", "APISIXFixtures"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "LoadBalancingTests",
-            dependencies: ["LoadBalancing"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["LoadBalancing", "ProxyModel", "APISIXFixtures"]
         ),
         .testTarget(
             name: "ProxyModelTests",
@@ -203,10 +209,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RouteStoreTests", dependencies: ["RouteStore", "ProxyModel"]),
+        .testTarget(name: "ProxyControlTests", dependencies: ["ProxyControl", "RouteStore", "ProxyModel"]),
         .testTarget(
             name: "DemoTests",
             dependencies: [
-                "Demo", "DemoBroker", "ProxyEngine", "ProxyModel", "RouteStore", "LoadBalancing", "ProxyTestSupport",
+                "Demo", "DemoBroker", "ProxyEngine", "ProxyControl", "ProxyModel", "RouteStore", "LoadBalancing",
+                "ProxyTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -222,12 +230,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["Console", "ProxyEngine", "ProxyModel", "ProxyTestSupport"]
+            dependencies: ["Console", "ProxyControl", "ProxyModel", "RouteStore", "ProxyTestSupport"]
         ),
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "AdminAPI", "ProxyEngine", "ProxyModel", "RouteStore", "ProxyTestSupport", "LoadBalancing",
+                "AdminAPI", "ProxyEngine", "ProxyControl", "ProxyModel", "RouteStore", "ProxyTestSupport", "LoadBalancing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -239,16 +247,17 @@ let package = Package(
         .testTarget(
             name: "ProxyEngineTests",
             dependencies: [
-                "ProxyEngine", "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyTestSupport",
+                "ProxyEngine", "ProxyControl", "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore",
+                "ProxyTestSupport", "APISIXFixtures",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
-            ],
-            resources: [.copy("Fixtures")]
+            ]
         ),
         .testTarget(
             name: "MQTTBenchCoreTests",
@@ -262,7 +271,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ProxyEngine", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyTestSupport",
+                "ProxyEngine", "ProxyControl", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

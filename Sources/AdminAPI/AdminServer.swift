@@ -2,9 +2,13 @@ import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 import RouteStore
+import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Everything the admin server needs.
 public struct AdminSettings: Sendable {
@@ -23,7 +27,7 @@ public struct AdminSettings: Sendable {
 /// The admin API: APISIX-compatible object management, live status, and Prometheus metrics.
 public enum AdminServer {
     /// The router with every admin route; used by the server and by in-process tests.
-    public static func router(settings: AdminSettings, store: FileStore, engine: ProxyEngine?,
+    public static func router(settings: AdminSettings, store: any RouteStore, engine: (any EngineControl)?,
                               metrics: PrometheusCollectorRegistry?) -> Router<AdminContext>
     {
         let router = Router(context: AdminContext.self)
@@ -40,17 +44,42 @@ public enum AdminServer {
         return router
     }
 
-    /// The HTTP server as a service for the ServiceGroup; `onRunning` gets the bound address.
-    public static func application(settings: AdminSettings, store: FileStore, engine: ProxyEngine?,
-                                   metrics: PrometheusCollectorRegistry?, logger: Logger,
-                                   onRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in })
-        -> some ApplicationProtocol
+    /// The HTTP server as a service for the ServiceGroup; `onRunning` gets the bound address. With
+    /// `fallbackToAnyPort`, a listen port already taken is replaced by a free one (the demo's "9180 if free").
+    public static func service(settings: AdminSettings, store: any RouteStore, engine: (any EngineControl)?,
+                               metrics: PrometheusCollectorRegistry?, logger: Logger, fallbackToAnyPort: Bool = false,
+                               onRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }) -> any Service
     {
         let router = router(settings: settings, store: store, engine: engine, metrics: metrics)
+        return AdminService(host: settings.admin.listenHost, port: settings.admin.listenPort,
+                            fallbackToAnyPort: fallbackToAnyPort, logger: logger, onRunning: onRunning,
+                            responder: router.buildResponder())
+    }
+}
+
+/// Runs the admin API's HTTP server; binds port 0 instead when asked to and the configured port is taken.
+struct AdminService<Responder: HTTPResponder>: Service where Responder.Context == AdminContext {
+    let host: String
+    let port: Int
+    let fallbackToAnyPort: Bool
+    let logger: Logger
+    let onRunning: @Sendable (SocketAddress?) async -> Void
+    let responder: Responder
+
+    func run() async throws {
+        do {
+            try await application(port: port).run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE && fallbackToAnyPort && port != 0 {
+            logger.notice("admin API: \(host):\(port) is taken; listening on a free port instead")
+            try await application(port: 0).run()
+        }
+    }
+
+    private func application(port: Int) -> some ApplicationProtocol {
+        let onRunning = self.onRunning
         return Application(
-            router: router,
-            configuration: .init(address: .hostname(settings.admin.listenHost, port: settings.admin.listenPort),
-                                 serverName: "mqtt-proxy"),
+            responder: responder,
+            configuration: .init(address: .hostname(host, port: port), serverName: "mqtt-proxy"),
             onServerRunning: { channel in await onRunning(channel.localAddress) },
             logger: logger)
     }

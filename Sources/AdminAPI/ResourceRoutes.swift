@@ -2,14 +2,14 @@ import Hummingbird
 import Logging
 import Foundation
 import NIOCore
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 import RouteStore
 
 /// `/apisix/admin/{stream_routes,upstreams,ssls}[/id]` with APISIX's methods, status codes and envelopes.
 struct ResourceRoutes: Sendable {
-    let store: FileStore
-    let engine: ProxyEngine?
+    let store: any RouteStore
+    let engine: (any EngineControl)?
     let proxyMode: ProxyMode
     let bodyLimit: Int
 
@@ -140,8 +140,11 @@ struct ResourceRoutes: Sendable {
 
     func preview(_ kind: ResourceKind, id: String?, _ body: JSONValue) async throws -> Response {
         guard kind != .ssls else { throw AdminError(.badRequest, "dry_run is supported for stream routes and upstreams") }
-        let change: PreparedChange
-        do { change = try await store.prepare(kind, id: id, json: body) } catch { throw adminError(error) }
+        let preview: ChangePreview
+        do { preview = try await ChangePreview.make(kind, id: id, body: body, store: store, engine: engine) } catch {
+            throw adminError(error)
+        }
+        let change = preview.change
         var out: JSONValue = [
             "dry_run": true,
             "action": .string(change.created ? "create" : "update"),
@@ -149,10 +152,7 @@ struct ResourceRoutes: Sendable {
             "value": change.value,
         ]
         if let previous = change.previous { out["previous"] = previous }
-        if let engine {
-            let p = await engine.previewRebalance(proposed: change.resources)
-            out["rebalance"] = RebalanceJSON.encode(p)
-        }
+        if let rebalance = preview.rebalance { out["rebalance"] = RebalanceJSON.encode(rebalance) }
         return JSONResponse.make(.ok, out)
     }
 

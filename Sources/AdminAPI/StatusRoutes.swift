@@ -1,11 +1,11 @@
 import Foundation
 import Hummingbird
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 
 /// Our own live-status API under `/v1/` (keys documented in the README; they are stable).
 struct StatusRoutes: Sendable {
-    let engine: ProxyEngine
+    let engine: any EngineControl
 
     func register(on router: Router<AdminContext>) {
         router.get("/v1/connections") { request, _ in connections(request) }
@@ -17,7 +17,7 @@ struct StatusRoutes: Sendable {
     func connections(_ request: Request) -> Response {
         let q = request.uri.queryParameters
         let now = Date().timeIntervalSince1970
-        var conns = engine.registry.snapshot().connections
+        var conns = engine.snapshot().connections
         if let route = q.get("route") { conns = conns.filter { $0.routeID == route } }
         if let node = q.get("node") { conns = conns.filter { $0.node == node } }
         if let prefix = q.get("client_id") { conns = conns.filter { $0.clientID?.hasPrefix(prefix) == true } }
@@ -53,7 +53,7 @@ struct StatusRoutes: Sendable {
     }
 
     func mappings(_ request: Request) -> Response {
-        var conns = engine.registry.snapshot().connections
+        var conns = engine.snapshot().connections
         if let route = request.uri.queryParameters.get("route") { conns = conns.filter { $0.routeID == route } }
         var perNode: [String: Int] = [:]
         for c in conns { perNode[c.node, default: 0] += 1 }
@@ -67,7 +67,7 @@ struct StatusRoutes: Sendable {
     }
 
     func routeStats() -> Response {
-        let snap = engine.registry.snapshot()
+        let snap = engine.snapshot()
         let routes: [JSONValue] = snap.routes.map { r in
             [
                 "route_id": .string(r.routeID), "active": .int(r.active), "total": .int(r.total),
@@ -98,7 +98,7 @@ struct StatusRoutes: Sendable {
             guard let n = Int(s), n >= 0 else { throw AdminError(.badRequest, "invalid since: must be an integer ≥ 0") }
             since = n
         }
-        let events = engine.registry.snapshot().events.filter { $0.sequence > since }
+        let events = engine.snapshot().events.filter { $0.sequence > since }
         let items: [JSONValue] = events.map { e in
             [
                 "sequence": .int(e.sequence), "time": .double(e.time), "kind": .string(e.kind.rawValue),

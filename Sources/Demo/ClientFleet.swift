@@ -33,7 +33,8 @@ public final class ClientFleet: @unchecked Sendable {
 
     private let loop: EventLoop
     private let proxyHost: String
-    private let proxyPort: Int
+    /// Set by `start(proxyPort:)`.
+    private var proxyPort = 0
     private let settings: DemoSettings
     private var slots: [Slot]
     private var rng: SeededRandom
@@ -42,10 +43,9 @@ public final class ClientFleet: @unchecked Sendable {
     private var stats = Stats(connected: 0, connects: 0, closes: 0, publishes: 0, churned: 0)
 
     /// Clients with `ids` ("" for an empty id), not yet connected.
-    public init(ids: [String], proxyHost: String, proxyPort: Int, settings: DemoSettings, loop: EventLoop) {
+    public init(ids: [String], proxyHost: String, settings: DemoSettings, loop: EventLoop) {
         self.loop = loop
         self.proxyHost = proxyHost
-        self.proxyPort = proxyPort
         self.settings = settings
         rng = SeededRandom(seed: settings.seed ^ 0xC1E7)
         slots = ids.enumerated().map { i, id in
@@ -53,9 +53,10 @@ public final class ClientFleet: @unchecked Sendable {
         }
     }
 
-    /// Connects every client (spread over about a second) and starts the churn.
-    public func start() {
+    /// Connects every client to the proxy on `proxyPort` (spread over about a second) and starts the churn.
+    public func start(proxyPort: Int) {
         loop.execute { [self] in
+            self.proxyPort = proxyPort
             let spread = max(1, 1000 / max(1, slots.count))
             for i in slots.indices {
                 loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(i * spread))) { [self] in connect(i) }

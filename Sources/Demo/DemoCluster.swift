@@ -92,8 +92,8 @@ public final class DemoCluster: Sendable {
             "upstream": [
                 "type": "chash", "key": "mqtt_client_id",
                 "nodes": .array(nodes.map { node in
-                    let (host, port) = Upstream.splitHostPort(node.address) ?? (node.address, 1883)
-                    return ["host": .string(host), "port": .int(port), "weight": .int(node.weight)]
+                    let endpoint = HostPort(node.address) ?? HostPort(host: node.address, port: 1883)
+                    return ["host": .string(endpoint.host), "port": .int(endpoint.port), "weight": .int(node.weight)]
                 }),
             ],
         ]

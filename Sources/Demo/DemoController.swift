@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 import RouteStore
 
@@ -14,8 +14,8 @@ public final class DemoController: Sendable {
     public let fleet: ClientFleet
     public let timeline: DemoTimeline
     public let settings: DemoSettings
-    let engine: ProxyEngine
-    let store: FileStore
+    let engine: any EngineControl
+    let store: any RouteStore
     let logger: Logger
     private let lastNodes = NIOLockedValueBox([NodeWeight]())
 
@@ -25,8 +25,8 @@ public final class DemoController: Sendable {
         var weight: Int
     }
 
-    public init(cluster: DemoCluster, fleet: ClientFleet, settings: DemoSettings, engine: ProxyEngine,
-                store: FileStore, logger: Logger)
+    public init(cluster: DemoCluster, fleet: ClientFleet, settings: DemoSettings, engine: any EngineControl,
+                store: any RouteStore, logger: Logger)
     {
         self.cluster = cluster
         self.fleet = fleet
@@ -46,7 +46,7 @@ public final class DemoController: Sendable {
     }
 
     /// Where the demo route's clients are now.
-    public func placement() -> Placement { .of(engine.registry.snapshot(), routeID: DemoCluster.routeID) }
+    public func placement() -> Placement { .of(engine.snapshot(), routeID: DemoCluster.routeID) }
 
     /// The demo route's nodes as stored: address and weight.
     public func routeNodes() async -> [(address: String, weight: Int)] {
@@ -65,7 +65,7 @@ public final class DemoController: Sendable {
         try? await Task.sleep(nanoseconds: 300_000_000)
         // With churn some clients are always between connections; without, wait for every one.
         let want = settings.churnPerSecond > 0 ? Int(Double(settings.clients) * 0.97) : settings.clients
-        while Date() < deadline {
+        while Date() < deadline, !Task.isCancelled {
             if await isSettled(want: want) { break }
             try? await Task.sleep(nanoseconds: 100_000_000)
         }
@@ -73,7 +73,7 @@ public final class DemoController: Sendable {
     }
 
     private func isSettled(want: Int) async -> Bool {
-        guard await fleet.currentStats.connected >= want, engine.registry.snapshot().pending == 0 else { return false }
+        guard await fleet.currentStats.connected >= want, engine.snapshot().pending == 0 else { return false }
         let placed = placement()
         let dead = cluster.deadAddresses
         guard placed.count >= want, !placed.values.contains(where: dead.contains) else { return false }
@@ -95,7 +95,7 @@ public final class DemoController: Sendable {
         let before = placement()
         let name = cluster.broker(at: address)?.name ?? address
         guard await cluster.kill(address) else { return "\(name) is not running" }
-        engine.registry.record(.reload, message: "demo: killed \(name) (\(address)); its clients reconnect elsewhere")
+        engine.note("demo: killed \(name) (\(address)); its clients reconnect elsewhere", node: address)
         await settle()
         let change = DemoChange.compare(time: timeline.elapsed, description: "kill \(name) (\(address))",
                                         node: address, before: before, after: placement())
@@ -113,7 +113,7 @@ public final class DemoController: Sendable {
         } catch {
             return "\(name) could not be revived: \(error)"
         }
-        engine.registry.record(.reload, message: "demo: revived \(name) (\(address))")
+        engine.note("demo: revived \(name) (\(address))", node: address)
         let sent = await rebalance()
         await settle()
         let change = DemoChange.compare(time: timeline.elapsed, description: "revive \(name) (\(address))",
@@ -125,7 +125,7 @@ public final class DemoController: Sendable {
     /// Starts a new broker (not yet in the route) and returns its address.
     public func addBroker() async throws -> String {
         let broker = try await cluster.addBroker()
-        engine.registry.record(.reload, message: "demo: started \(broker.name) on \(broker.address)")
+        engine.note("demo: started \(broker.name) on \(broker.address)", node: broker.address)
         return broker.address
     }
 

@@ -1,3 +1,5 @@
+import ProxyModel
+
 /// What `mqtt-proxy demo` runs: how many brokers and clients, how fast clients come and go, and the seed that
 /// makes client ids and timings repeat from run to run.
 public struct DemoSettings: Sendable, Equatable {
@@ -15,6 +17,37 @@ public struct DemoSettings: Sendable, Equatable {
     public var emptyIDShare: Double = 0.05
 
     public init() {}
+
+    /// Settings for `brokers` brokers and `clients` clients; the rest keeps its defaults.
+    public init(brokers: Int, clients: Int, churnPerSecond: Double, seed: UInt64) {
+        self.brokers = brokers
+        self.clients = clients
+        self.churnPerSecond = churnPerSecond
+        self.seed = seed
+    }
+
+    /// The proxy configuration of a demo: one listener on a free loopback port (known once bound), the admin API
+    /// on 127.0.0.1:`adminPort` (0: any free port) with the documented key, a short connect timeout so killed
+    /// brokers are noticed quickly, and the store file checked every second.
+    public static func proxyConfig(adminPort: Int) -> ProxyConfig {
+        var config = ProxyConfig()
+        config.listeners = [StreamListener(host: "127.0.0.1", port: 0)]
+        config.admin.keys = [AdminKey.documentedExample]
+        config.admin.listenPort = adminPort
+        config.engine.connectTimeout = 1
+        config.engine.storeWatchInterval = 1
+        return config
+    }
+
+    /// The line the demo prints when it is up.
+    public func banner(proxyPort: Int, admin: String, cluster: DemoCluster, churn: String) -> String {
+        let brokersText = cluster.brokers.map { "\($0.name) \($0.address)" }.joined(separator: ", ")
+        return """
+            mqtt-proxy demo: proxy on 127.0.0.1:\(proxyPort), admin API on \(admin) \
+            (key \(AdminKey.documentedExample.key)); \(brokers) brokers (\(brokersText)); \(clients) clients, \
+            churn \(churn), seed \(seed)
+            """
+    }
 
     /// Parses a churn rate: `5`, `5/s`, `30/m` or `0`.
     public static func parseChurn(_ text: String) -> Double? {

@@ -1,6 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
-import ProxyEngine
+import ProxyControl
 
 /// Which node each client of the demo route is on: `client id` (or `<empty> address`) → `ip:port`.
 public typealias Placement = [String: String]

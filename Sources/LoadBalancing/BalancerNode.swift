@@ -1,3 +1,5 @@
+import ProxyModel
+
 /// One balancing target as the proxy sees it after DNS resolution.
 public struct BalancerNode: Hashable, Sendable {
     /// IP address or host name; an IPv6 address may be given with or without brackets.
@@ -18,37 +20,17 @@ public struct BalancerNode: Hashable, Sendable {
         self.address = Self.format(host: host, port: port)
     }
 
-    /// Parses an APISIX node-map key such as `10.0.0.1:1883`, `broker:1883` or `[::1]:1883`.
-    ///
-    /// Returns nil when the port is missing or not a number in 0...65535.
+    /// Parses an APISIX node-map key such as `10.0.0.1:1883`, `broker:1883` or `[::1]:1883` (see `HostPort`).
     public init?(address: String, weight: Int = 1, priority: Int = 0) {
-        let host: Substring
-        let portText: Substring
-        if address.hasPrefix("[") {
-            guard let close = address.firstIndex(of: "]") else { return nil }
-            host = address[address.index(after: address.startIndex)..<close]
-            let rest = address[address.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            portText = rest.dropFirst()
-        } else {
-            guard let colon = address.lastIndex(of: ":") else { return nil }
-            host = address[..<colon]
-            portText = address[address.index(after: colon)...]
-        }
-        guard !host.isEmpty, let port = Int(portText), (0...65_535).contains(port) else { return nil }
-        self.init(host: String(host), port: port, weight: weight, priority: priority)
+        guard let endpoint = HostPort(address) else { return nil }
+        self.init(host: endpoint.host, port: endpoint.port, weight: weight, priority: priority)
     }
 
     /// The server string APISIX keys its node tables with: `host:port`, IPv6 hosts written `[addr]:port`.
     /// Kept with the node (the proxy reads it per connection), updated when `host` or `port` change.
     public private(set) var address: String
 
-    private static func format(host: String, port: Int) -> String {
-        if host.contains(":") && !host.hasPrefix("[") {
-            return "[\(host)]:\(port)"
-        }
-        return "\(host):\(port)"
-    }
+    private static func format(host: String, port: Int) -> String { HostPort.format(host: host, port: port) }
 }
 
 /// The balancing algorithms of an APISIX upstream (`type`).

@@ -8,25 +8,29 @@ import Glibc
 /// The embedded store: one APISIX standalone YAML file, written atomically, reloaded when edited by hand.
 ///
 /// All writes go through this actor, so concurrent writers are serialised and none is lost.
-public actor FileStore {
+public actor FileStore: RouteStore {
     public nonisolated let path: String
+    public nonisolated var location: String { path }
     private let logger: Logger
     private var resources = ProxyResources()
-    private var version = 0
+    private var revision = 0
     private var index = 0
     private var lastText: String?
     private var lastFingerprint: [Int]?
-    private var subscribers: [Int: @Sendable (StoreEvent) -> Void] = [:]
-    private var nextSubscriber = 0
+    private var followers: [Int: AsyncStream<StoreEvent>.Continuation] = [:]
+    private var nextFollower = 0
     private let clock: @Sendable () -> Int
+    private let watchInterval: Double
 
-    /// Opens the store at `path` (not read until `load()`); `clock` gives unix seconds for timestamps.
-    public init(path: String, logger: Logger = Logger(label: "mqtt-proxy.store"),
+    /// Opens the store at `path` (not read until `load()`); `clock` gives unix seconds for timestamps, and
+    /// `run()` looks at the file for hand edits every `watchInterval` seconds.
+    public init(path: String, logger: Logger = Logger(label: "mqtt-proxy.store"), watchInterval: Double = 1,
                 clock: @escaping @Sendable () -> Int = { Int(time(nil)) })
     {
         self.path = path
         self.logger = logger
         self.clock = clock
+        self.watchInterval = watchInterval
     }
 
     /// Reads the file. A missing file starts an empty store; an invalid one throws every problem found.
@@ -34,7 +38,7 @@ public actor FileStore {
         guard AtomicFile.exists(path) else {
             logger.notice("store file \(path) does not exist; starting empty")
             resources = ProxyResources()
-            version += 1
+            revision += 1
             return
         }
         let text: String
@@ -46,22 +50,25 @@ public actor FileStore {
         adopt(decoded)
         lastText = text
         lastFingerprint = AtomicFile.fingerprint(path)
-        version += 1
+        revision += 1
     }
 
-    /// The current content and version.
-    public func snapshot() -> StoreSnapshot { StoreSnapshot(version: version, resources: resources) }
+    /// The current content and revision.
+    public func snapshot() -> StoreSnapshot { StoreSnapshot(revision: revision, resources: resources) }
 
-    /// Registers a subscriber; it is called (on the store's executor) after every change. Returns its token.
-    @discardableResult
-    public func subscribe(_ handler: @escaping @Sendable (StoreEvent) -> Void) -> Int {
-        nextSubscriber += 1
-        subscribers[nextSubscriber] = handler
-        return nextSubscriber
+    /// The current content and a stream of every later change, for one consumer.
+    public func changes() -> StoreChanges {
+        nextFollower += 1
+        let token = nextFollower
+        let (stream, continuation) = AsyncStream<StoreEvent>.makeStream(bufferingPolicy: .unbounded)
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.unfollow(token) }
+        }
+        followers[token] = continuation
+        return StoreChanges(initial: snapshot(), updates: stream)
     }
 
-    /// Stops calling a subscriber.
-    public func unsubscribe(_ token: Int) { subscribers[token] = nil }
+    private func unfollow(_ token: Int) { followers[token] = nil }
 
     /// One object as stored, or nil.
     public func get(_ kind: ResourceKind, id: String) -> StoredObjectView? {
@@ -80,6 +87,7 @@ public actor FileStore {
     }
 
     /// Validates, stores and persists an object; `id` nil takes the id from the body or generates one.
+    @discardableResult
     public func put(_ kind: ResourceKind, id: String?, json: JSONValue) throws(StoreError) -> PutResult {
         let change = try prepare(kind, id: id, json: json)
         index += 1
@@ -139,13 +147,16 @@ public actor FileStore {
         return old
     }
 
-    /// Checks the file for changes every `interval` seconds until the task is cancelled.
-    public func watch(every interval: Double) async {
+    /// Checks the file for hand edits every `watchInterval` seconds until the task is cancelled; then ends the
+    /// followers' streams.
+    public func run() async {
         while !Task.isCancelled {
-            try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+            try? await Task.sleep(nanoseconds: UInt64(watchInterval * 1_000_000_000))
             if Task.isCancelled { break }
             checkFile()
         }
+        for follower in followers.values { follower.finish() }
+        followers = [:]
     }
 
     /// Looks at the file once and reloads it if its content changed; returns true when a reload was applied.
@@ -163,7 +174,7 @@ public actor FileStore {
             return false
         }
         adopt(decoded)
-        version += 1
+        revision += 1
         logger.notice("""
             store reloaded from \(path): \(resources.streamRoutes.count) stream routes, \
             \(resources.upstreams.count) upstreams, \(resources.ssls.count) ssls
@@ -180,7 +191,7 @@ public actor FileStore {
         lastText = text
         lastFingerprint = AtomicFile.fingerprint(path)
         resources = updated
-        version += 1
+        revision += 1
         notify(.changed(snapshot(), kind: kind, id: id, deleted: deleted))
     }
 
@@ -206,7 +217,7 @@ public actor FileStore {
     }
 
     private func notify(_ event: StoreEvent) {
-        for handler in subscribers.values { handler(event) }
+        for follower in followers.values { follower.yield(event) }
     }
 
     private func view(_ kind: ResourceKind, _ id: String) -> StoredObjectView? {

@@ -2,17 +2,17 @@ import ProxyModel
 
 /// An immutable view of the store at one version, handed to the engine, the admin API and the console.
 public struct StoreSnapshot: Sendable {
-    /// Increases by one with every accepted change (API write or file reload).
-    public var version: Int
+    /// Increases with every accepted change (API write, file reload, etcd revision).
+    public var revision: Int
     public var resources: ProxyResources
 
-    public init(version: Int, resources: ProxyResources) {
-        self.version = version
+    public init(revision: Int, resources: ProxyResources) {
+        self.revision = revision
         self.resources = resources
     }
 }
 
-/// What happened in the store, as told to subscribers.
+/// What happened in the store, as told to its followers (`RouteStore.changes()`).
 public enum StoreEvent: Sendable {
     /// A write through the store (admin API or console) was applied and persisted.
     case changed(StoreSnapshot, kind: ResourceKind, id: String, deleted: Bool)

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import ProxyModel
 
 /// `mqtt-proxy`: the MQTT load-balancing proxy.
 @main
@@ -18,4 +20,28 @@ struct FileOptions: ParsableArguments {
 
     @Option(name: .long, help: "Store file in APISIX standalone format (default: conf/apisix.yaml beside the config).")
     var store: String?
+
+    /// The files after defaults; prints the problem and exits 1 when the config cannot be read.
+    func resolve() throws -> ResolvedFiles {
+        do {
+            return try ResolvedFiles.resolve(config: config, store: store)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Where logs go and how much of them.
+struct LogOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    @Option(name: .long, help: "Log file (default: log_file from the config; serve logs to standard error without one).")
+    var logFile: String?
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }

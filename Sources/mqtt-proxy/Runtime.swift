@@ -1,33 +1,36 @@
 import AdminAPI
 import ArgumentParser
-import Foundation
 import Logging
 import Metrics
 import NIOCore
 import NIOPosix
 import Prometheus
+import ProxyControl
 import ProxyEngine
 import ProxyModel
 import RouteStore
 import ServiceLifecycle
 
-/// The engine, store and admin API that `serve` and `console` both run, wired the same way.
+/// The engine, store and admin API that `serve`, `console` and `demo` run, wired the same way.
 struct Runtime {
     let logger: Logger
     let store: FileStore
     let engine: ProxyEngine
     let group: MultiThreadedEventLoopGroup
-    /// The admin API's bound address once it listens (`ip:port`).
-    let adminAddress: AdminAddress
-    private let engineService: EngineService
-    private let admin: any Service
+    /// The admin API's bound `ip:port`, once it listens.
+    let adminAddress: ReadyValue<String>
+    /// The stream listeners' bound `ip:port`s, once they listen.
+    let listenAddresses: ReadyValue<[String]>
+    private let services: [any Service]
 
     /// Checks the admin key, sets up logging and metrics, loads the store (exiting 1 with every problem when
     /// it is invalid), and builds the engine and the admin API; nothing listens yet.
-    static func prepare(_ resolved: ResolvedFiles, logLevel: String?, logFile: String?) async throws -> Runtime {
+    static func prepare(_ resolved: ResolvedFiles, logLevel: String?, logFile: String?,
+                        adminFallbackToAnyPort: Bool = false) async throws -> Runtime
+    {
         let config = resolved.loaded.config
         if let problem = config.admin.publicKeyProblem {
-            printError("error: \(resolved.configPath ?? "config"): refusing to start: \(problem)")
+            printError("error: \(resolved.configName): refusing to start: \(problem)")
             throw ExitCode(1)
         }
         try LogSetup.bootstrap(level: logLevel ?? config.engine.logLevel, file: logFile)
@@ -39,7 +42,8 @@ struct Runtime {
         let metricsFactory = PrometheusMetricsFactory(registry: prometheus)
         MetricsSystem.bootstrap(metricsFactory)
 
-        let store = FileStore(path: resolved.storePath, logger: Logger(label: "mqtt-proxy.store"))
+        let store = FileStore(path: resolved.storePath, logger: Logger(label: "mqtt-proxy.store"),
+                              watchInterval: config.engine.storeWatchInterval)
         do {
             try await store.load()
         } catch {
@@ -52,34 +56,36 @@ struct Runtime {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let engine = ProxyEngine(settings: config.engine, group: group, logger: logger,
                                  metrics: EngineMetrics(factory: metricsFactory))
-        let service = EngineService(engine: engine, store: store, listeners: listeners, logger: logger) { bound in
+        let listening = ReadyValue<[String]>()
+        let engineService = EngineService(engine: engine, store: store, listeners: listeners, logger: logger) { bound in
+            listening.set(bound)
             logger.notice("ready: stream listeners \(bound.joined(separator: ", ")); store \(resolved.storePath)")
         }
-        let adminAddress = AdminAddress()
-        let admin = AdminServer.application(
-            settings: AdminSettings(admin: config.admin, proxyMode: config.proxyMode,
-                                   bodyLimit: config.admin.bodyLimit), store: store, engine: engine,
-            metrics: prometheus, logger: Logger(label: "mqtt-proxy.admin")
+        let adminAddress = ReadyValue<String>()
+        let admin = AdminServer.service(
+            settings: AdminSettings(admin: config.admin, proxyMode: config.proxyMode, bodyLimit: config.admin.bodyLimit),
+            store: store, engine: engine, metrics: prometheus, logger: Logger(label: "mqtt-proxy.admin"),
+            fallbackToAnyPort: adminFallbackToAnyPort
         ) { address in
-            let text = address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+            let text = HostPort.format(host: address?.ipAddress ?? "?", port: address?.port ?? 0)
             adminAddress.set(text)
             logger.notice("admin API on \(text)")
         }
         return Runtime(logger: logger, store: store, engine: engine, group: group, adminAddress: adminAddress,
-                       engineService: service, admin: admin)
+                       listenAddresses: listening, services: [engineService, admin])
     }
 
     /// Runs the engine, the admin API and `extra` services until one of them ends or SIGTERM/SIGINT; then
     /// stops them all gracefully (the last service listed stops first). Rethrows what made the group fail,
     /// after logging it.
     func run(adding extra: [any Service] = []) async throws {
-        let services = ([engineService, admin] + extra).map {
+        let configurations = (services + extra).map {
             ServiceGroupConfiguration.ServiceConfiguration(
                 service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
         }
         let serviceGroup = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: configurations, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await serviceGroup.run()
         } catch {
@@ -89,14 +95,4 @@ struct Runtime {
         }
         try? await group.shutdownGracefully()
     }
-}
-
-/// The admin API's address, set once it listens and read by the console's header from its own thread.
-final class AdminAddress: @unchecked Sendable {
-    // @unchecked: `value` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var value: String?
-
-    func set(_ address: String) { lock.withLock { value = address } }
-    var current: String? { lock.withLock { value } }
 }

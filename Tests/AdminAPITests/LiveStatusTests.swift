@@ -11,6 +11,7 @@ import ProxyModel
 import ProxyTestSupport
 import RouteStore
 import Testing
+import ProxyControl
 
 @Suite("Admin API: live status, metrics and dry runs over a running engine")
 struct LiveStatusTests {

@@ -3,6 +3,7 @@ import Foundation
 @testable import ProxyEngine
 import ProxyModel
 import ProxyTestSupport
+import ProxyControl
 
 /// A fixed picture of a running proxy for rendering tests: two routes, three nodes, a dozen clients.
 enum Fixture {
@@ -44,7 +45,7 @@ enum Fixture {
                                 "nodes": ["127.0.0.1:1883": 1, "127.0.0.2:1883": 1]]]),
             ("plain", ["upstream": ["nodes": ["127.0.0.3:1883": 1]]]),
         ])
-        return ConsoleData(engine: engine, resources: resources, storeVersion: 3, now: now,
+        return ConsoleData(engine: engine, resources: resources, storeRevision: 3, now: now,
                            adminAddress: "127.0.0.1:9180", connectRates: ["1": [0, 1, 2, 4, 8, 4, 2, 1]])
     }
 

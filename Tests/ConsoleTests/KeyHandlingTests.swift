@@ -2,6 +2,7 @@
 @testable import ProxyEngine
 import ProxyModel
 import Testing
+import ProxyControl
 
 @Suite("Console key handling as pure state transitions")
 struct KeyHandlingTests {

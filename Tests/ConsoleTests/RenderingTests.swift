@@ -3,6 +3,7 @@
 import ProxyModel
 import ProxyTestSupport
 import Testing
+import ProxyControl
 
 @Suite("Console rendering on an off-screen grid")
 struct RenderingTests {

@@ -16,6 +16,8 @@ struct DemoRig {
     let engine: ProxyEngine
     let store: FileStore
     let dir: String
+    /// Applies store changes to the engine, one at a time, as EngineService does.
+    let follower: Task<Void, Never>
 
     static func start(brokers: Int, clients: Int, seed: UInt64 = 7, hostPrefix: String,
                       group: MultiThreadedEventLoopGroup) async throws
@@ -30,8 +32,11 @@ struct DemoRig {
         var engineSettings = EngineSettings()
         engineSettings.connectTimeout = 1
         let engine = ProxyEngine(settings: engineSettings, group: group, logger: logger)
-        await store.subscribe { event in
-            if case .changed(let snapshot, _, _, _) = event { Task { await engine.apply(snapshot) } }
+        let changes = await store.changes()
+        let follower = Task {
+            for await event in changes.updates {
+                if case .changed(let snapshot, _, _, _) = event { await engine.apply(snapshot) }
+            }
         }
         let bound = try await engine.start(listeners: [StreamListener(host: "127.0.0.1", port: 0)])
         var settings = DemoSettings()
@@ -42,17 +47,18 @@ struct DemoRig {
         settings.publishInterval = 1
         let cluster = try await DemoCluster.start(count: brokers, group: group, logger: logger, hostPrefix: hostPrefix)
         let fleet = ClientFleet(ids: DemoClientIDs.make(count: clients, seed: seed), proxyHost: "127.0.0.1",
-                                proxyPort: bound[0].port!, settings: settings, loop: group.next())
+                                settings: settings, loop: group.next())
         let controller = DemoController(cluster: cluster, fleet: fleet, settings: settings, engine: engine,
                                         store: store, logger: logger)
         try await controller.installRoute()
         await engine.apply(await store.snapshot())
-        fleet.start()
+        fleet.start(proxyPort: bound[0].port!)
         await controller.settle(timeout: 10)
-        return DemoRig(controller: controller, engine: engine, store: store, dir: dir)
+        return DemoRig(controller: controller, engine: engine, store: store, dir: dir, follower: follower)
     }
 
     func stop() async {
+        follower.cancel()
         await controller.fleet.stop()
         await controller.cluster.stop()
         await engine.stopAccepting()
@@ -88,7 +94,7 @@ struct DemoScenarioTests {
             #expect(kill.movedFromNode == kill.onNodeBefore, "every client of the killed broker moved")
             #expect(kill.moved == kill.movedFromNode, "no other client moved")
             #expect(!rig.controller.placement().values.contains(victim.address))
-            #expect(rig.engine.registry.snapshot().events.contains { $0.kind == .retry })
+            #expect(rig.engine.snapshot().events.contains { $0.kind == .retry })
 
             _ = await rig.controller.revive(victim.address)
             let revive = try #require(rig.controller.timeline.all.last)

@@ -94,7 +94,7 @@ struct MosquittoPlacementTests {
             let got = try await receive(rig, port: rig.proxy.port, level: level, clientID: subscriberID,
                                         topic: topic, seconds: 5)
             #expect(got == "round trip")
-            let snap = rig.proxy.engine.registry.snapshot()
+            let snap = rig.proxy.engine.snapshot()
             #expect(snap.totalRejected == 0)
             #expect(snap.routes.first?.total == ids.count + 2)
             await rig.stop()
@@ -109,7 +109,7 @@ struct MosquittoPlacementTests {
             let status = await p.wait(timeout: 10)
             #expect(status != 0)
             #expect(p.text.lowercased().contains("protocol version"), "mosquitto_pub said: \(p.text)")
-            #expect(rig.proxy.engine.registry.snapshot().routes.first?.rejected[.protocolMismatch] == 1)
+            #expect(rig.proxy.engine.snapshot().routes.first?.rejected[.protocolMismatch] == 1)
             await rig.stop()
         }
     }

@@ -154,7 +154,7 @@ struct TLSEndToEndTests {
                              "subscribers did not reach \(target.address); mosquitto_sub said: \(viaProxy.text)")
 
                 // While the subscriber is connected the registry shows its TLS details and the predicted node.
-                let info = try #require(p.engine.registry.snapshot().connections.first { $0.clientID == subID })
+                let info = try #require(p.engine.snapshot().connections.first { $0.clientID == subID })
                 #expect(info.node == target.address, "TLS must not change placement")
                 let details = try #require(info.tls)
                 #expect(details.version == expectedVersion)
@@ -192,7 +192,7 @@ struct TLSEndToEndTests {
                     for other in brokers where other.port != broker.port {
                         #expect(!Self.connected(id, to: other), "\(id) leaked to \(other.address)")
                     }
-                    let event = p.engine.registry.snapshot().events.last { $0.kind == .connected && $0.clientID == id }
+                    let event = p.engine.snapshot().events.last { $0.kind == .connected && $0.clientID == id }
                     #expect(event?.node == broker.address)
                 }
                 #expect(used.count == brokers.count, "the ids should use every broker")
@@ -205,13 +205,13 @@ struct TLSEndToEndTests {
                 #expect(status != nil && status != 0,
                         "mosquitto_pub without a certificate exited \(String(describing: status)): \(noCert.text)")
                 let counted = await Self.waitFor(5) {
-                    p.engine.registry.snapshot().rejectedByReason[.tlsClientCertificate] == 1
+                    p.engine.snapshot().rejectedByReason[.tlsClientCertificate] == 1
                 }
-                #expect(counted, "rejections: \(p.engine.registry.snapshot().rejectedByReason)")
-                let message = p.engine.registry.snapshot().events.last { $0.kind == .rejected }?.message ?? ""
+                #expect(counted, "rejections: \(p.engine.snapshot().rejectedByReason)")
+                let message = p.engine.snapshot().events.last { $0.kind == .rejected }?.message ?? ""
                 #expect(message.contains("no certificate"), "rejection said: \(message)")
                 #expect(brokers.allSatisfy { !Self.connected("no-cert-\(v)", to: $0) })
-                #expect(p.engine.registry.snapshot().totalRejected == 1)
+                #expect(p.engine.snapshot().totalRejected == 1)
             } cleanup: {
                 for c in children { c.stop() }
                 await proxy?.stop()
@@ -320,7 +320,7 @@ struct TLSEndToEndTests {
                 #expect(lines.contains { $0.hasPrefix("FAIL x.y.fleet.test py-deep refused") }, "\(lines)")
 
                 // What the proxy and the brokers saw: the SNI chose the route, and so the broker.
-                let snap = p.engine.registry.snapshot()
+                let snap = p.engine.snapshot()
                 let expected: [(String, String, MosquittoBroker, String, String)] = [
                     ("py-a", "a", a, "a.mqtt.test", "TLSv1.3"),
                     ("py-truck", "fleet", fleet, "truck-9.fleet.test", "TLSv1.3"),
@@ -347,7 +347,7 @@ struct TLSEndToEndTests {
 
                 try "".write(toFile: done, atomically: true, encoding: .utf8)
                 #expect(await py.wait(timeout: 10) == 0, "python said: \(py.text)")
-                let drained = await Self.waitFor(5) { p.engine.registry.snapshot().connections.isEmpty }
+                let drained = await Self.waitFor(5) { p.engine.snapshot().connections.isEmpty }
                 #expect(drained)
                 for (clientID, _, broker, _, _) in expected {
                     #expect(await Self.waitFor(5) { broker.child.text.contains("Received DISCONNECT from \(clientID)") },
@@ -433,7 +433,7 @@ struct TLSEndToEndTests {
                     subscribers did not reach \(target.address); via proxy: \(viaProxy.text) direct: \(direct.text) \
                     broker: \(target.child.text)
                     """)
-                let info = try #require(p.engine.registry.snapshot().connections.first { $0.clientID == subID })
+                let info = try #require(p.engine.snapshot().connections.first { $0.clientID == subID })
                 #expect(info.node == target.address, "TLS to the broker must not change placement")
                 #expect(info.tls == nil, "the client side is plaintext")
 
@@ -450,7 +450,7 @@ struct TLSEndToEndTests {
                 for other in brokers where other.port != target.port {
                     #expect(!Self.connected(subID, to: other) && !Self.connected(pubID, to: other))
                 }
-                let snap = p.engine.registry.snapshot()
+                let snap = p.engine.snapshot()
                 #expect(snap.totalRejected == 0)
                 #expect(snap.nodes.allSatisfy { $0.connectFailures == 0 }, "\(snap.nodes)")
             } cleanup: {
@@ -486,12 +486,12 @@ struct TLSEndToEndTests {
                 let s1 = await p1.wait(timeout: 15)
                 #expect(s1 != nil && s1 != 0, "mosquitto_pub exited \(String(describing: s1)): \(p1.text)")
                 let failed = await Self.waitFor(5) {
-                    untrusting.engine.registry.snapshot().events.contains {
+                    untrusting.engine.snapshot().events.contains {
                         $0.message.contains("TLS handshake with the broker failed")
                             && $0.message.contains("CERTIFICATE_VERIFY_FAILED")
                     }
                 }
-                #expect(failed, "events: \(untrusting.engine.registry.snapshot().events.map(\.message))")
+                #expect(failed, "events: \(untrusting.engine.snapshot().events.map(\.message))")
                 #expect(!Self.connected("unverified", to: b))
 
                 // With the CA but without a client certificate, mosquitto (require_certificate) refuses the proxy.
@@ -514,11 +514,11 @@ struct TLSEndToEndTests {
                 // so the refusal arrives as the broker's certificate_required alert on the relay (with TLS 1.2 it
                 // would fail the handshake itself).
                 #expect(await Self.waitFor(5) {
-                    anonymous.engine.registry.snapshot().events.contains {
+                    anonymous.engine.snapshot().events.contains {
                         $0.message.contains("CERTIFICATE_REQUIRED")
                             || $0.message.contains("TLS handshake with the broker failed")
                     }
-                }, "events: \(anonymous.engine.registry.snapshot().events.map(\.message))")
+                }, "events: \(anonymous.engine.snapshot().events.map(\.message))")
             } cleanup: {
                 for c in children { c.stop() }
                 for p in proxies { await p.stop() }

@@ -1,43 +1,16 @@
+import APISIXFixtures
 import Foundation
 import Testing
 @testable import LoadBalancing
 
-/// One placement asserted by APISIX's own tests (Fixtures/apisix-chash.json).
-struct ChashVector: Decodable, Sendable, CustomTestStringConvertible {
-    var nodes: [String: Int]
-    var key: String
-    var expect: String
-
-    var testDescription: String { "\(key) → \(expect)" }
-
-    /// The fixture's cases; empty if the resource cannot be read (``ChashVectorTests/fixtureLoads()`` catches that).
-    static func load() -> [ChashVector] {
-        struct File: Decodable {
-            var cases: [ChashVector]
-        }
-        guard
-            let url = Bundle.module.url(forResource: "apisix-chash", withExtension: "json", subdirectory: "Fixtures"),
-            let data = try? Data(contentsOf: url),
-            let file = try? JSONDecoder().decode(File.self, from: data)
-        else {
-            return []
-        }
-        return file.cases
-    }
-}
-
 @Suite("APISIX chash vectors")
 struct ChashVectorTests {
-    @Test("the fixture is found through Bundle.module and has every case")
+    @Test("the fixture has every case")
     func fixtureLoads() throws {
-        let url = try #require(
-            Bundle.module.url(forResource: "apisix-chash", withExtension: "json", subdirectory: "Fixtures")
-        )
-        #expect(url.path.hasSuffix("Fixtures/apisix-chash.json"))
-        #expect(ChashVector.load().count == 3)
+        #expect(try APISIXFixtures.chashVectors().count == 3)
     }
 
-    @Test("placement matches APISIX", arguments: ChashVector.load())
+    @Test("placement matches APISIX", arguments: try APISIXFixtures.chashVectors())
     func placement(vector: ChashVector) throws {
         let nodes = try vector.nodes.keys.sorted().map { address in
             try #require(BalancerNode(address: address, weight: vector.nodes[address] ?? 1))

@@ -32,7 +32,7 @@ struct NodeTests {
         #expect(node == BalancerNode(host: "::1", port: 8883))
     }
 
-    @Test("malformed keys are refused", arguments: ["nohost", ":1883", "a:", "a:x", "a:70000", "[::1", "[::1]1883"])
+    @Test("malformed keys are refused", arguments: ["nohost", ":1883", "a:", "a:x", "a:70000", "a:0", "::1:1883", "[::1", "[::1]1883"])
     func refuse(address: String) {
         #expect(BalancerNode(address: address) == nil)
     }

@@ -1,18 +1,10 @@
+import APISIXFixtures
 import MQTTCodec
 import NIOCore
 import Testing
 
 /// Bytes from a hex string such as "100f0004".
-func bytes(hex: String) -> [UInt8] {
-    var result: [UInt8] = []
-    var iterator = hex.makeIterator()
-    while let high = iterator.next(), let low = iterator.next() {
-        if let byte = UInt8(String([high, low]), radix: 16) {
-            result.append(byte)
-        }
-    }
-    return result
-}
+func bytes(hex: String) -> [UInt8] { hexBytes(hex) }
 
 /// Decodes `bytes` as a CONNECT, optionally with a custom size limit.
 func decode(_ bytes: [UInt8], maxPacketSize: Int = ConnectDecoder.defaultMaxPacketSize) -> ConnectDecodeResult {

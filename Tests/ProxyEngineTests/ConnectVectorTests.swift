@@ -5,29 +5,11 @@ import ProxyEngine
 import ProxyModel
 import ProxyTestSupport
 import Testing
-
-/// One CONNECT case from APISIX's own test suite.
-struct ConnectVector: Decodable, Sendable, CustomTestStringConvertible {
-    var name: String
-    var protocol_name: String?
-    var protocol_level: Int?
-    var hex_input: String
-    var expect: String
-    var client_id: String?
-    var testDescription: String { name }
-
-    static func all() throws -> [ConnectVector] {
-        guard let url = Bundle.module.url(forResource: "apisix-mqtt-connect", withExtension: "json",
-                                          subdirectory: "Fixtures")
-        else { return [] }
-        struct File: Decodable { var vectors: [ConnectVector] }
-        return try JSONDecoder().decode(File.self, from: Data(contentsOf: url)).vectors
-    }
-}
+import ProxyControl
 
 @Suite("APISIX CONNECT vectors through the engine")
 struct ConnectVectorTests {
-    @Test(arguments: try ConnectVector.all())
+    @Test(arguments: try APISIXFixtures.connectVectors())
     func vector(_ v: ConnectVector) async throws {
         try await withEventLoopGroup { group in try await run(v, group: group) }
     }
@@ -35,9 +17,9 @@ struct ConnectVectorTests {
     func run(_ v: ConnectVector, group: MultiThreadedEventLoopGroup) async throws {
         let a = try await RecordingUpstream.start(host: "127.0.0.1", group: group)
         let b = try await RecordingUpstream.start(host: "127.0.0.2", group: group)
-        let input = hexBytes(v.hex_input)
+        let input = v.bytes
 
-        guard let level = v.protocol_level else {
+        guard let level = v.protocolLevel else {
             // "route does not match": the route wants another server port; the proxy closes without a word.
             let route = mqttRoute(nodes: [a], extra: ["server_port": 1, "remote_addr": "127.0.0.1"])
             let proxy = try await ProxyHarness.start(resources: .with(routes: [("1", route)]), group: group)
@@ -45,7 +27,7 @@ struct ConnectVectorTests {
             try? await client.send(input)  // the proxy may already have closed
             #expect(await client.waitForClose())
             #expect(client.received.bytes.isEmpty)
-            #expect(proxy.engine.registry.snapshot().totalRejected == 1)
+            #expect(proxy.engine.snapshot().totalRejected == 1)
             await proxy.stop()
             return
         }
@@ -53,7 +35,7 @@ struct ConnectVectorTests {
         let twoNodes = v.expect.contains("proxied to")
         let nodes = twoNodes ? [a, b] : [a]
         let type = v.name.contains("(roundrobin)") ? "roundrobin" : "chash"
-        var route = mqttRoute(level: level, name: v.protocol_name ?? "MQTT", type: type, nodes: nodes)
+        var route = mqttRoute(level: Int(level), name: v.protocolName ?? "MQTT", type: type, nodes: nodes)
         route["remote_addr"] = "127.0.0.1"
         var upstreams: [(String, JSONValue)] = []
         if v.name.contains("upstream_id") {
@@ -74,7 +56,7 @@ struct ConnectVectorTests {
             try await client.send(input)
             #expect(await client.waitForClose())
             #expect(client.received.bytes.isEmpty)
-            #expect(proxy.engine.registry.snapshot().routes.first?.rejected[RejectReason.noNode] == 1)
+            #expect(proxy.engine.snapshot().routes.first?.rejected[RejectReason.noNode] == 1)
             await proxy.stop()
             return
         }
@@ -84,7 +66,7 @@ struct ConnectVectorTests {
         try await client.send(input)
         let reply = await client.waitForBytes(11)
         #expect(String(decoding: reply, as: UTF8.self) == "hello world")
-        let expectedID = (v.client_id ?? "").isEmpty ? nil : v.client_id
+        let expectedID = (v.clientID ?? "").isEmpty ? nil : v.clientID
         let all = a.clientIDs + b.clientIDs
         #expect(all == [expectedID])
         // The CONNECT reached the broker byte for byte.

@@ -60,7 +60,7 @@ struct HotReloadTests {
 
             // A valid edit: new connections go to the second broker, the open one stays.
             try storeText(node: second).write(toFile: path, atomically: true, encoding: .utf8)
-            #expect(await eventually { engine.routeTable.routes.first?.nodeAddresses == [second.address] })
+            #expect(await eventually { engine.routeTable.routes.first?.nodes.map(\.address) == [second.address] })
             let late = try await TestClient.connect(port: p, group: group)
             try await late.send(ConnectBytes.make(clientID: "late"))
             #expect(await late.waitForBytes(11).count == 11)
@@ -72,7 +72,7 @@ struct HotReloadTests {
             try "stream_routes:\n  - id: 1\n    server_port: 0\n#END\n".write(toFile: path, atomically: true,
                                                                             encoding: .utf8)
             #expect(await eventually {
-                engine.registry.snapshot().events.contains { $0.message.contains("store file rejected") }
+                engine.snapshot().events.contains { $0.message.contains("store file rejected") }
             })
             let after = try await TestClient.connect(port: p, group: group)
             try await after.send(ConnectBytes.make(clientID: "after"))
@@ -102,8 +102,8 @@ struct HotReloadTests {
             }
             let proxy = try await ProxyHarness.start(resources: .with(routes: [("1", route)]), group: group,
                                                      resolver: resolver)
-            #expect(proxy.engine.routeTable.routes.first?.nodeAddresses == [node.address])
-            #expect(proxy.engine.registry.snapshot().events.contains {
+            #expect(proxy.engine.routeTable.routes.first?.nodes.map(\.address) == [node.address])
+            #expect(proxy.engine.snapshot().events.contains {
                 $0.message.contains("failed to parse domain: no-such-broker.invalid")
             })
             let client = try await proxy.client()

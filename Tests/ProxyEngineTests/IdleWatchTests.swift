@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 @testable import ProxyEngine
 import Testing
+import ProxyControl
 
 /// The per-loop idle sweep that replaced a timer per relay.
 @Suite("Idle watch")

@@ -4,6 +4,7 @@ import ProxyEngine
 import ProxyModel
 import ProxyTestSupport
 import Testing
+import ProxyControl
 
 /// A route whose nodes all refuse connections.
 func deadRoute(type: String, _ ports: [ClosedPort]) -> JSONValue {
@@ -72,7 +73,7 @@ struct PlacementTests {
                 let got = try await place(proxy, nodes, clientID: "", level: 5, from: ip)
                 #expect(got == predictedNode(ip, nodes), "client address \(ip)")
             }
-            let snap = proxy.engine.registry.snapshot()
+            let snap = proxy.engine.snapshot()
             #expect(snap.routes.first?.total == 12)
             await proxy.stop()
             for n in nodes { await n.stop() }
@@ -88,7 +89,8 @@ struct PlacementTests {
             let addresses = live.map(\.address) + [dead.address]
             var route = mqttRoute(nodes: live)
             route["upstream"]?["nodes"] = .array(addresses.map { a in
-                let (h, p) = Upstream.splitHostPort(a)!
+                let endpoint = HostPort(a)!
+                let (h, p) = (endpoint.host, endpoint.port)
                 return ["host": .string(h), "port": .int(p), "weight": 1]
             })
             let proxy = try await ProxyHarness.start(resources: .with(routes: [("1", route)]), group: group)
@@ -107,7 +109,7 @@ struct PlacementTests {
                 #expect(try await place(proxy, live, clientID: id) == expected, "client \(id)")
             }
             #expect(retried > 0)
-            let snap = proxy.engine.registry.snapshot()
+            let snap = proxy.engine.snapshot()
             #expect(snap.routes.first?.connectFailures == retried)
             #expect(snap.nodes.first { $0.node == dead.address }?.connectFailures == retried)
             #expect(snap.events.contains { $0.kind == .retry })
@@ -125,7 +127,7 @@ struct PlacementTests {
             let client = try await proxy.client()
             try await client.send(ConnectBytes.make(clientID: "x"))
             #expect(await client.waitForClose())
-            let snap = proxy.engine.registry.snapshot()
+            let snap = proxy.engine.snapshot()
             #expect(snap.routes.first?.rejected[RejectReason.upstreamUnavailable] == 1)
             #expect(snap.routes.first?.connectFailures == 2)
             await proxy.stop()
@@ -142,7 +144,7 @@ struct PlacementTests {
             let client = try await proxy.client()
             try await client.send(ConnectBytes.make(clientID: "x"))
             #expect(await client.waitForClose())
-            #expect(proxy.engine.registry.snapshot().routes.first?.connectFailures == 2)
+            #expect(proxy.engine.snapshot().routes.first?.connectFailures == 2)
             await proxy.stop()
         }
     }
@@ -180,14 +182,14 @@ struct PlacementTests {
                 nodes[0].clientIDs.contains("held-\(i)")
             }.map(\.element)
             for c in onFirst { await c.close() }
-            #expect(await eventually { proxy.engine.registry.snapshot().connections.count == 3 })
+            #expect(await eventually { proxy.engine.snapshot().connections.count == 3 })
             for i in 0..<3 {
                 let c = try await proxy.client()
                 try await c.send(ConnectBytes.make(clientID: "new-\(i)"))
                 _ = await c.waitForBytes(11)
                 held.append(c)
             }
-            let onNode0 = proxy.engine.registry.snapshot().connections.filter { $0.node == nodes[0].address }
+            let onNode0 = proxy.engine.snapshot().connections.filter { $0.node == nodes[0].address }
             #expect(onNode0.count == 3)
             for c in held { await c.close() }
             await proxy.stop()

@@ -3,6 +3,7 @@ import ProxyEngine
 import ProxyModel
 import ProxyTestSupport
 import Testing
+import ProxyControl
 
 @Suite("Rejections: what the client sees and what is counted")
 struct RejectionTests {
@@ -22,7 +23,7 @@ struct RejectionTests {
             try? await client.send(bytes)
             if closeInput { try? await client.shutdownOutput() }
             let closed = await client.waitForClose(timeout: closeTimeout)
-            let snap = proxy.engine.registry.snapshot()
+            let snap = proxy.engine.snapshot()
             let result = (client.received.bytes, closed, snap.routes.first?.rejected ?? [:], node.connections.count)
             await client.close()
             await proxy.stop()
@@ -98,7 +99,7 @@ struct RejectionTests {
             let proxy = try await ProxyHarness.start(resources: .with(routes: [("1", route)]), group: group)
             let client = try await proxy.client()
             #expect(await client.waitForClose())
-            let snap = proxy.engine.registry.snapshot()
+            let snap = proxy.engine.snapshot()
             #expect(snap.totalRejected == 1)
             #expect(snap.events.last?.message.contains("not hit any route") == true)
             #expect(node.connections.isEmpty)

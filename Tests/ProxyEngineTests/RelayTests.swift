@@ -27,7 +27,7 @@ struct RelayTests {
             try await client.send(big)
             let echoed = await client.waitForBytes(11 + subscribe.count + big.count, timeout: 10)
             #expect(Array(echoed.suffix(big.count)) == big)
-            let info = try #require(proxy.engine.registry.snapshot().connections.first)
+            let info = try #require(proxy.engine.snapshot().connections.first)
             #expect(info.clientID == "clint-111")
             #expect(info.protocolLevel == 5)
             #expect(info.keepAlive == 60)
@@ -36,8 +36,8 @@ struct RelayTests {
             #expect(info.bytesIn == connect.count + subscribe.count + big.count)
             #expect(info.bytesOut == 11 + subscribe.count + big.count)
             await client.close()
-            #expect(await eventually { proxy.engine.registry.snapshot().connections.isEmpty })
-            let snap = proxy.engine.registry.snapshot()
+            #expect(await eventually { proxy.engine.snapshot().connections.isEmpty })
+            let snap = proxy.engine.snapshot()
             #expect(snap.routes.first?.active == 0 && snap.routes.first?.total == 1)
             #expect(snap.events.map(\.kind).suffix(2) == [.connected, .disconnected])
             await proxy.stop()
@@ -75,7 +75,7 @@ struct RelayTests {
             try await client.shutdownOutput()
             #expect(await client.waitForClose())
             #expect(await eventually { node.openCount == 0 })
-            #expect(await eventually { proxy.engine.registry.snapshot().connections.isEmpty })
+            #expect(await eventually { proxy.engine.snapshot().connections.isEmpty })
             await proxy.stop()
             await node.stop()
         }
@@ -96,7 +96,7 @@ struct RelayTests {
             // proxy, so allow for the delay of the client seeing it.
             #expect(Date().timeIntervalSince(start) >= 0.2)
             #expect(await eventually {
-                proxy.engine.registry.snapshot().events.contains { $0.message.hasPrefix("idle timeout") }
+                proxy.engine.snapshot().events.contains { $0.message.hasPrefix("idle timeout") }
             })
             await proxy.stop()
             await node.stop()
@@ -114,7 +114,7 @@ struct RelayTests {
             await node.stop()
             #expect(await client.waitForClose())
             #expect(await eventually {
-                proxy.engine.registry.snapshot().events.last?.message.hasPrefix("broker closed") == true
+                proxy.engine.snapshot().events.last?.message.hasPrefix("broker closed") == true
             })
             await proxy.stop()
         }
@@ -128,7 +128,7 @@ struct RelayTests {
             let client = try await proxy.client()
             try await client.send(Array("PING\n".utf8))
             #expect(await client.waitForBytes(5) == Array("PING\n".utf8))
-            #expect(proxy.engine.registry.snapshot().connections.first?.clientID == nil)
+            #expect(proxy.engine.snapshot().connections.first?.clientID == nil)
             await client.close()
             await proxy.stop()
             await node.stop()

@@ -17,7 +17,7 @@ struct SocketOptionTests {
             let client = try await proxy.client()
             try await client.send(ConnectBytes.make(clientID: "options"))
             _ = await client.waitForBytes(11)
-            let info = try #require(proxy.engine.registry.snapshot().connections.first)
+            let info = try #require(proxy.engine.snapshot().connections.first)
             let channel = try #require(proxy.engine.registry.liveConnection(info.id)?.channel)
             // getOption reads TCP_NODELAY back from the kernel (getsockopt), so this sees the inherited value.
             #expect(try await channel.getOption(.tcpOption(.tcp_nodelay)).get() != 0)

@@ -93,14 +93,14 @@ struct TLSTests {
             #expect(await client.waitForBytes(11) == Array("hello world".utf8))
             #expect(try await client.serverCertificateCN() == "mqtt.example.com")
             #expect(node.clientIDs == ["dev-1"])
-            let info = try #require(proxy.engine.registry.snapshot().connections.first)
+            let info = try #require(proxy.engine.snapshot().connections.first)
             let tls = try #require(info.tls)
             #expect(tls.version == "TLSv1.3")
             #expect(tls.sni == "mqtt.example.com")
             #expect(tls.sslID == "1")
             #expect(tls.clientCN == "device-7")
             #expect(tls.clientSANs == ["DNS:device-7.fleet.example.com"])
-            #expect(proxy.engine.registry.snapshot().tlsHandshakes == 1)
+            #expect(proxy.engine.snapshot().tlsHandshakes == 1)
             await client.close()
             await proxy.stop()
             await node.stop()
@@ -126,7 +126,7 @@ struct TLSTests {
             try? await client.send(ConnectBytes.make(clientID: "dev-1"))
             #expect(await client.waitForClose())
             #expect(node.clientIDs.isEmpty)
-            let snap = proxy.engine.registry.snapshot()
+            let snap = proxy.engine.snapshot()
             #expect(snap.connections.isEmpty)
             #expect(snap.rejectedByReason[.tlsClientCertificate] == 1)
             let message = try #require(snap.events.last { $0.kind == .rejected }?.message)
@@ -157,7 +157,7 @@ struct TLSTests {
                     #expect(await client.waitForBytes(11) == Array("hello world".utf8), "depth \(depth)")
                 } else {
                     #expect(await client.waitForClose(), "depth \(depth)")
-                    let message = proxy.engine.registry.snapshot().events.last { $0.kind == .rejected }?.message ?? ""
+                    let message = proxy.engine.snapshot().events.last { $0.kind == .rejected }?.message ?? ""
                     #expect(message.contains("deeper than client.depth 1"))
                 }
                 await client.close()
@@ -188,7 +188,7 @@ struct TLSTests {
                 #expect(await client.waitForBytes(11) == Array("hello world".utf8), "\(sni)")
                 #expect(try await client.serverCertificateCN() == cn, "\(sni)")
                 #expect(node.clientIDs.contains("c\(i)"), "\(sni)")
-                #expect(proxy.engine.registry.snapshot().connections.first { $0.clientID == "c\(i)" }?.routeID == routeID)
+                #expect(proxy.engine.snapshot().connections.first { $0.clientID == "c\(i)" }?.routeID == routeID)
                 await client.close()
             }
             // An SNI no ssl object covers fails the handshake, named in the log; a wildcard covers one label only.
@@ -196,9 +196,9 @@ struct TLSTests {
                 let unknown = try await proxy.client(tls: pki.options(sni: sni))
                 #expect(await unknown.waitForHandshake() == false)
                 #expect(unknown.received.error?.contains("UNRECOGNIZED_NAME") == true, "\(unknown.received.error ?? "-")")
-                #expect(proxy.engine.registry.snapshot().events.last { $0.kind == .rejected }?.message.contains(sni) == true)
+                #expect(proxy.engine.snapshot().events.last { $0.kind == .rejected }?.message.contains(sni) == true)
             }
-            #expect(proxy.engine.registry.snapshot().rejectedByReason[.tlsNoCertificate] == 2)
+            #expect(proxy.engine.snapshot().rejectedByReason[.tlsNoCertificate] == 2)
             await proxy.stop()
             for n in [exact, wild, plain] { await n.stop() }
         }
@@ -211,7 +211,7 @@ struct TLSTests {
             let refusing = try await ProxyHarness.start(resources: resources, group: group, tls: true)
             let c1 = try await refusing.client(tls: pki.options(sni: nil))
             #expect(await c1.waitForHandshake() == false)
-            #expect(refusing.engine.registry.snapshot().events.last?.message.contains("fallback_sni is not set") == true)
+            #expect(refusing.engine.snapshot().events.last?.message.contains("fallback_sni is not set") == true)
             await refusing.stop()
 
             var settings = EngineSettings()
@@ -220,7 +220,7 @@ struct TLSTests {
             let c2 = try await connect(proxy, pki.options(sni: nil))
             #expect(await c2.waitForBytes(11) == Array("hello world".utf8))
             #expect(try await c2.serverCertificateCN() == "mqtt.example.com")
-            #expect(proxy.engine.registry.snapshot().connections.first?.tls?.sni == nil)
+            #expect(proxy.engine.snapshot().connections.first?.tls?.sni == nil)
             await c2.close()
             await proxy.stop()
             await node.stop()
@@ -235,7 +235,7 @@ struct TLSTests {
             let client = try await proxy.client()
             try await client.send(ConnectBytes.make(clientID: "plain"))
             #expect(await client.waitForClose())
-            let snap = proxy.engine.registry.snapshot()
+            let snap = proxy.engine.snapshot()
             #expect(snap.rejectedByReason[.tlsHandshake] == 1)
             #expect(snap.events.last?.message.contains("not a TLS handshake") == true)
             #expect(node.clientIDs.isEmpty)
@@ -280,7 +280,7 @@ struct TLSTests {
             fleet12.maximumVersion = .tlsv12
             let ok = try await connect(proxy, fleet12)
             #expect(await ok.waitForBytes(11) == Array("hello world".utf8))
-            #expect(proxy.engine.registry.snapshot().connections.first?.tls?.version == "TLSv1.2")
+            #expect(proxy.engine.snapshot().connections.first?.tls?.version == "TLSv1.2")
             await ok.close()
             await proxy.stop()
             await node.stop()
@@ -346,7 +346,7 @@ struct TLSTests {
                 await client.close()
             }
             #expect(tlsNode.clientIDs == ["tls-0", "tls-1"])
-            #expect(proxy.engine.registry.snapshot().nodes.first { $0.node == plainNode.address }?.connectFailures ?? 0 >= 1)
+            #expect(proxy.engine.snapshot().nodes.first { $0.node == plainNode.address }?.connectFailures ?? 0 >= 1)
             await proxy.stop()
 
             // Without the CA, verification fails on every node and the client is refused.
@@ -356,7 +356,7 @@ struct TLSTests {
             let refused = try await strict.client()
             try await refused.send(ConnectBytes.make(clientID: "tls-x"))
             #expect(await refused.waitForClose())
-            #expect(strict.engine.registry.snapshot().events.contains { $0.message.contains("TLS handshake with the broker failed") })
+            #expect(strict.engine.snapshot().events.contains { $0.message.contains("TLS handshake with the broker failed") })
             await strict.stop()
             await tlsNode.stop()
             await plainNode.stop()

@@ -4,6 +4,7 @@ import ProxyEngine
 import ProxyModel
 import ProxyTestSupport
 import Testing
+import ProxyControl
 
 @Suite("Connect timeout and retry budget")
 struct TimeoutTests {
@@ -11,7 +12,8 @@ struct TimeoutTests {
         var up: JSONValue = [
             "type": .string(type),
             "nodes": .array(nodes.map { a in
-                let (h, p) = Upstream.splitHostPort(a)!
+                let endpoint = HostPort(a)!
+                let (h, p) = (endpoint.host, endpoint.port)
                 return ["host": .string(h), "port": .int(p), "weight": 1]
             }),
         ]
@@ -34,7 +36,7 @@ struct TimeoutTests {
             let waited = Date().timeIntervalSince(start)
             #expect(waited >= 0.25 && waited < 3, "waited \(waited) s")
             #expect(live.clientIDs == ["patient"])
-            #expect(proxy.engine.registry.snapshot().connections.first?.attempts == 2)
+            #expect(proxy.engine.snapshot().connections.first?.attempts == 2)
             await client.close()
             await proxy.stop()
             await live.stop()
@@ -57,7 +59,7 @@ struct TimeoutTests {
             let waited = Date().timeIntervalSince(start)
             // One 0.3 s attempt spends the 0.2 s budget: no second attempt.
             #expect(waited < 0.55, "waited \(waited) s")
-            let snap = proxy.engine.registry.snapshot()
+            let snap = proxy.engine.snapshot()
             #expect(snap.routes.first?.connectFailures == 1)
             #expect(snap.routes.first?.rejected[RejectReason.upstreamUnavailable] == 1)
             #expect(snap.events.contains { $0.message.contains("retry_timeout") })

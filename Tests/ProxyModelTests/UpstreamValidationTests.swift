@@ -71,14 +71,4 @@ struct UpstreamValidationTests {
         let explicit = try Upstream(json: ["nodes": ["127.0.0.1:1": 1], "retries": 5])
         #expect(explicit.effectiveRetries == 5)
     }
-
-    @Test func hostPortSplitting() {
-        let plain = Upstream.splitHostPort("a.b:1")
-        #expect(plain?.0 == "a.b" && plain?.1 == 1)
-        let v6 = Upstream.splitHostPort("[fe80::1]:1883")
-        #expect(v6?.0 == "fe80::1" && v6?.1 == 1883)
-        #expect(Upstream.splitHostPort("fe80::1:1883") == nil)
-        #expect(Upstream.splitHostPort("a:0") == nil)
-        #expect(Upstream.splitHostPort(":1") == nil)
-    }
 }

@@ -5,6 +5,7 @@ import Glibc
 #endif
 import NIOPosix
 import Testing
+import ProxyControl
 
 /// Finds the real MQTT programs the end-to-end tests drive (mosquitto, mosquitto_pub, mosquitto_sub).
 ///

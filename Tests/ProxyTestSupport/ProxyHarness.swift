@@ -33,7 +33,7 @@ public final class ProxyHarness: Sendable {
         var logger = Logger(label: "test-proxy")
         logger.logLevel = ProcessInfo.processInfo.environment["MQTT_PROXY_TEST_LOG"] != nil ? .debug : .critical
         let engine = ProxyEngine(settings: settings, group: g, logger: logger, resolver: resolver, metrics: metrics)
-        await engine.apply(StoreSnapshot(version: 1, resources: resources))
+        await engine.apply(StoreSnapshot(revision: 1, resources: resources))
         let bound = try await engine.start(listeners: [StreamListener(host: host, port: 0, tls: tls)])
         return ProxyHarness(engine: engine, group: g, host: host, port: bound.first?.port ?? 0,
                             ownsGroup: group == nil)
@@ -41,7 +41,7 @@ public final class ProxyHarness: Sendable {
 
     /// Replaces the live routes, as a store change would.
     public func apply(_ resources: ProxyResources, version: Int) async {
-        await engine.apply(StoreSnapshot(version: version, resources: resources))
+        await engine.apply(StoreSnapshot(revision: version, resources: resources))
     }
 
     public func stop() async {

@@ -1,3 +1,4 @@
+@_exported import APISIXFixtures
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
@@ -180,17 +181,6 @@ public func eventually(timeout: Double = 5, _ condition: @Sendable () -> Bool) a
         try? await Task.sleep(nanoseconds: 10_000_000)
     }
     return true
-}
-
-/// Hex text to bytes (`"100f00"` → `[0x10, 0x0f, 0x00]`).
-public func hexBytes(_ hex: String) -> [UInt8] {
-    var out: [UInt8] = []
-    var chars = Array(hex.utf8)
-    if chars.count % 2 == 1 { chars.append(UInt8(ascii: "0")) }
-    for i in stride(from: 0, to: chars.count, by: 2) {
-        out.append(UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) ?? 0)
-    }
-    return out
 }
 
 /// Runs `body` with a fresh two-thread event loop group and shuts it down afterwards.

@@ -20,9 +20,9 @@ struct FileReloadTests {
         try dir.write("a.yaml", Self.valid)
         let store = FileStore(path: dir.file("a.yaml"))
         try await store.load()
-        let events = EventBox()
-        await store.subscribe { events.add($0) }
-        let before = await store.snapshot().version
+        let changes = await store.changes()
+        var events = changes.updates.makeAsyncIterator()
+        let before = changes.initial.revision
         try dir.write("a.yaml", Self.valid.replacingOccurrences(of: "#END", with: """
               - id: 2
                 upstream:
@@ -32,9 +32,9 @@ struct FileReloadTests {
             """))
         #expect(await store.checkFile())
         let snap = await store.snapshot()
-        #expect(snap.version > before)
+        #expect(snap.revision > before)
         #expect(Array(snap.resources.streamRoutes.keys) == ["1", "2"])
-        #expect(events.kinds == ["reloaded"])
+        #expect(kind(await events.next()) == "reloaded")
         // Untouched objects keep their indexes.
         #expect(snap.resources.streamRoutes["1"]?.modifiedIndex == 1)
     }
@@ -45,12 +45,11 @@ struct FileReloadTests {
         try dir.write("a.yaml", Self.valid)
         let store = FileStore(path: dir.file("a.yaml"))
         try await store.load()
-        let events = EventBox()
-        await store.subscribe { events.add($0) }
+        var events = await store.changes().updates.makeAsyncIterator()
         try dir.write("a.yaml", Self.valid.replacingOccurrences(of: "127.0.0.1:1883", with: "nohost"))
         #expect(await !store.checkFile())
         #expect(await store.snapshot().resources.streamRoutes["1"]?.value.upstream?.nodes.first?.port == 1883)
-        #expect(events.kinds == ["rejected"])
+        #expect(kind(await events.next()) == "rejected")
         // A half-written file (no #END) is rejected too.
         try dir.write("a.yaml", "stream_routes: []\n")
         #expect(await !store.checkFile())
@@ -81,24 +80,55 @@ struct FileReloadTests {
     }
 }
 
-/// Collects store events for assertions.
-final class EventBox: @unchecked Sendable {
-    private var events: [StoreEvent] = []
-    private let lock = NSLock()
-    func add(_ e: StoreEvent) {
-        lock.lock()
-        events.append(e)
-        lock.unlock()
+/// A store event's kind, for assertions.
+func kind(_ event: StoreEvent?) -> String {
+    switch event {
+    case .changed: return "changed"
+    case .reloaded: return "reloaded"
+    case .reloadRejected: return "rejected"
+    case nil: return "end"
     }
-    var kinds: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return events.map {
-            switch $0 {
-            case .changed: return "changed"
-            case .reloaded: return "reloaded"
-            case .reloadRejected: return "rejected"
-            }
+}
+
+@Suite("Store changes as a sequence")
+struct StoreChangesTests {
+    @Test("each follower starts from the content it was given and sees every later change, in order")
+    func followersSeeEveryChange() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let store = FileStore(path: dir.file("a.yaml"))
+        try await store.load()
+        _ = try await store.put(.streamRoutes, id: "1", json: seedRoute)
+        let early = await store.changes()
+        #expect(early.initial.resources.streamRoutes.keys.elementsEqual(["1"]))
+        _ = try await store.put(.streamRoutes, id: "2", json: seedRoute)
+        let late = await store.changes()
+        try await store.delete(.streamRoutes, id: "1")
+        var a = early.updates.makeAsyncIterator()
+        var b = late.updates.makeAsyncIterator()
+        guard case .changed(let first, _, "2", false) = await a.next(),
+              case .changed(let second, _, "1", true) = await a.next(),
+              case .changed(let seenByLate, _, "1", true) = await b.next()
+        else {
+            Issue.record("unexpected events")
+            return
         }
+        #expect(first.revision < second.revision)
+        #expect(second.revision == seenByLate.revision)
+        #expect(late.initial.resources.streamRoutes.count == 2)
+    }
+
+    @Test("run() ends every follower's stream when it is cancelled")
+    func runEndsStreams() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let store = FileStore(path: dir.file("a.yaml"), watchInterval: 0.01)
+        try await store.load()
+        let changes = await store.changes()
+        let runner = Task { await store.run() }
+        runner.cancel()
+        var events = changes.updates.makeAsyncIterator()
+        #expect(kind(await events.next()) == "end")
+        await runner.value
     }
 }

@@ -1,4 +1,4 @@
-import ProxyEngine
+import ProxyControl
 
 /// Connections per second per route over the last minute, from the routes' total counters sampled about
 /// once a second.

@@ -1,6 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 import RouteStore
 
@@ -42,13 +42,13 @@ final class ConsoleBridge: Sendable {
     /// Keeps the newest store snapshot (store events can arrive out of order across tasks).
     func storeChanged(_ snapshot: StoreSnapshot) {
         state.withLockedValue { s in
-            if snapshot.version >= s.store.version { s.store = snapshot }
+            if snapshot.revision >= s.store.revision { s.store = snapshot }
         }
     }
 
     var store: StoreSnapshot { state.withLockedValue { $0.store } }
 
-    var storeVersion: Int { state.withLockedValue { $0.store.version } }
+    var storeRevision: Int { state.withLockedValue { $0.store.revision } }
 
     /// Queues a result for the UI thread.
     func post(_ message: ConsoleMessage) {

@@ -1,5 +1,5 @@
 import Foundation
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 import RouteStore
 
@@ -16,14 +16,7 @@ extension ConsoleLoop {
             case .deleteRoute(let id):
                 deleteRoute(id: id)
             case .disconnect(let connectionID):
-                let info = data.engine.connections.first { $0.id == connectionID }
-                let name = info.map { "\($0.clientID ?? "<empty>") (\($0.remoteAddress):\($0.remotePort))" }
-                    ?? "connection \(connectionID)"
-                if env.engine.disconnect(connectionID: connectionID) {
-                    controller.report("disconnected \(name)", isError: false)
-                } else {
-                    controller.report("\(name) is already gone", isError: true)
-                }
+                disconnect(connectionID)
             case .editRouteInEditor(let id, let json):
                 editInEditor(id: id, json: json)
             case .previewRebalance(let id, let body):
@@ -50,8 +43,8 @@ extension ConsoleLoop {
                 do {
                     let address = try await demo.addBroker()
                     var nodes = KeyHandling.nodes(of: routeID, data) ?? []
-                    let (host, port) = Upstream.splitHostPort(address) ?? (address, 1883)
-                    nodes.append(UpstreamNode(host: host, port: port, weight: 1))
+                    let endpoint = HostPort(address) ?? HostPort(host: address, port: 1883)
+                    nodes.append(UpstreamNode(host: endpoint.host, port: endpoint.port, weight: 1))
                     if let body = KeyHandling.routeBody(routeID, data: data, nodes: nodes) {
                         bridge.post(.propose(routeID: routeID, body: body))
                     } else {
@@ -60,6 +53,21 @@ extension ConsoleLoop {
                 } catch {
                     bridge.post(.report("could not start a broker: \(error)", isError: true))
                 }
+            }
+        }
+    }
+
+    private func disconnect(_ connectionID: UInt64) {
+        let info = data.engine.connections.first { $0.id == connectionID }
+        let name = info.map { "\($0.clientID ?? "<empty>") (\($0.remoteAddress):\($0.remotePort))" }
+            ?? "connection \(connectionID)"
+        let engine = env.engine
+        let bridge = env.bridge
+        Task {
+            if await engine.disconnect(connectionID: connectionID) {
+                bridge.post(.report("disconnected \(name)", isError: false))
+            } else {
+                bridge.post(.report("\(name) is already gone", isError: true))
             }
         }
     }
@@ -97,8 +105,9 @@ extension ConsoleLoop {
         let bridge = env.bridge
         Task {
             do throws(StoreError) {
-                let change = try await store.prepare(.streamRoutes, id: id, json: body)
-                bridge.post(.preview(await engine.previewRebalance(proposed: change.resources)))
+                let preview = try await ChangePreview.make(.streamRoutes, id: id, body: body, store: store,
+                                                           engine: engine)
+                bridge.post(.preview(preview.rebalance ?? RebalancePreview(considered: 0, moves: [])))
             } catch {
                 bridge.post(.report("stream route \(id): \(error.description)", isError: true))
             }

@@ -1,12 +1,12 @@
 import Foundation
 import Logging
-import ProxyEngine
+import ProxyControl
 import RouteStore
 
 /// What the UI loop needs from the rest of the process; all of it may be used from any thread.
 struct ConsoleEnvironment: Sendable {
-    var engine: ProxyEngine
-    var store: FileStore
+    var engine: any EngineControl
+    var store: any RouteStore
     var bridge: ConsoleBridge
     var adminAddress: @Sendable () -> String?
     var logger: Logger
@@ -40,7 +40,7 @@ final class ConsoleLoop {
         self.screen = screen
         self.controller = controller
         self.env = env
-        let snapshot = env.engine.registry.snapshot()
+        let snapshot = env.engine.snapshot()
         rates.sample(snapshot.routes, at: snapshot.takenAt)
         lastSample = ConsoleLoop.clock()
         lastDataRefresh = lastSample
@@ -103,16 +103,16 @@ final class ConsoleLoop {
         var snapshot: EngineSnapshot?
         if tick {
             lastSample = now
-            let fresh = env.engine.registry.snapshot()
+            let fresh = env.engine.snapshot()
             rates.sample(fresh.routes, at: fresh.takenAt)
             snapshot = fresh
         }
         if paused { return }
-        let changed = env.engine.registry.currentVersion != data.engine.version
-            || env.bridge.storeVersion != data.storeVersion
+        let changed = env.engine.snapshotVersion != data.engine.version
+            || env.bridge.storeRevision != data.storeRevision
         guard tick || wasPaused || (changed && now - lastDataRefresh >= ConsoleLoop.minDataInterval) else { return }
         lastDataRefresh = now
-        data = ConsoleLoop.makeData(snapshot ?? env.engine.registry.snapshot(), store: env.bridge.store, env: env,
+        data = ConsoleLoop.makeData(snapshot ?? env.engine.snapshot(), store: env.bridge.store, env: env,
                                     rates: rates.rates, byteRates: rates.byteRates)
         needsFrame = true
     }
@@ -120,7 +120,7 @@ final class ConsoleLoop {
     static func makeData(_ snapshot: EngineSnapshot, store: StoreSnapshot, env: ConsoleEnvironment,
                          rates: [String: [Double]], byteRates: [String: ByteRate] = [:]) -> ConsoleData
     {
-        ConsoleData(engine: snapshot, resources: store.resources, storeVersion: store.version,
+        ConsoleData(engine: snapshot, resources: store.resources, storeRevision: store.revision,
                     now: Date().timeIntervalSince1970, adminAddress: env.adminAddress(), connectRates: rates,
                     byteRates: byteRates)
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import ProxyEngine
+import ProxyControl
 import RouteStore
 import ServiceLifecycle
 
@@ -9,8 +9,8 @@ import ServiceLifecycle
 /// .gracefullyShutdownGroup` so quitting stops the proxy) and gives the terminal back on graceful shutdown
 /// (SIGINT/SIGTERM), on errors, on exit and on crashes.
 public final class ConsoleService: Service, Sendable {
-    private let engine: ProxyEngine
-    private let store: FileStore
+    private let engine: any EngineControl
+    private let store: any RouteStore
     private let readonly: Bool
     private let adminAddress: @Sendable () -> String?
     private let logger: Logger
@@ -18,7 +18,7 @@ public final class ConsoleService: Service, Sendable {
 
     /// `adminAddress` is read for every frame's header (nil until the admin API listens).
     /// `demo` turns on demo mode (its keys and their requests).
-    public init(engine: ProxyEngine, store: FileStore, readonly: Bool, logger: Logger,
+    public init(engine: any EngineControl, store: any RouteStore, readonly: Bool, logger: Logger,
                 adminAddress: @escaping @Sendable () -> String? = { nil }, demo: (any DemoControl)? = nil)
     {
         self.demo = demo
@@ -34,36 +34,43 @@ public final class ConsoleService: Service, Sendable {
     public static func terminalProblem() -> String? { CursesScreen.terminalProblem() }
 
     public func run() async throws {
-        let bridge = ConsoleBridge(store: await store.snapshot())
-        let token = await store.subscribe { event in
-            switch event {
-            case .changed(let snapshot, _, _, _), .reloaded(let snapshot): bridge.storeChanged(snapshot)
-            case .reloadRejected: break
-            }
-        }
+        let changes = await store.changes()
+        let bridge = ConsoleBridge(store: changes.initial)
         let env = ConsoleEnvironment(engine: engine, store: store, bridge: bridge, adminAddress: adminAddress,
                                      logger: logger, demo: demo)
         let readonly = self.readonly
-        let outcome: Result<Void, ConsoleTerminalError> = await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let thread = Thread {
-                        continuation.resume(returning: ConsoleService.runUI(env: env, readonly: readonly))
+        let outcome = await withTaskGroup(of: Void.self) { group -> Result<Void, ConsoleTerminalError> in
+            group.addTask {
+                for await event in changes.updates {
+                    switch event {
+                    case .changed(let snapshot, _, _, _), .reloaded(let snapshot): bridge.storeChanged(snapshot)
+                    case .reloadRejected: break
                     }
-                    thread.name = "mqtt-proxy-console"
-                    thread.start()
                 }
-            } onCancel: {
+            }
+            let outcome = await withGracefulShutdownHandler {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let thread = Thread {
+                            continuation.resume(returning: ConsoleService.runUI(env: env, readonly: readonly))
+                        }
+                        thread.name = "mqtt-proxy-console"
+                        thread.start()
+                    }
+                } onCancel: {
+                    bridge.requestStop()
+                }
+            } onGracefulShutdown: {
                 bridge.requestStop()
             }
-        } onGracefulShutdown: {
-            bridge.requestStop()
+            group.cancelAll()
+            return outcome
         }
-        await store.unsubscribe(token)
         try outcome.get()
-        let open = engine.openConnections
+        let snapshot = engine.snapshot()
+        let open = snapshot.openConnections
         if open > 0 {
-            let drain = engine.settings.drainTimeout
+            let drain = snapshot.drainTimeout
             FileHandle.standardError.write(Data(
                 "mqtt-proxy: console closed; draining \(open) open connection(s) for up to \(drain) s\n".utf8))
         }

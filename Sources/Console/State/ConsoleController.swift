@@ -1,5 +1,5 @@
 import Foundation
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 
 /// The console's brain, free of terminal I/O: takes keys and data, keeps the state, draws frames into a

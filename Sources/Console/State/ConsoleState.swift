@@ -1,4 +1,4 @@
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 
 /// The four views, in key order.

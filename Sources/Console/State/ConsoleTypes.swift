@@ -1,5 +1,5 @@
 import Foundation
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 
 /// A key press as the console understands it (the curses backend translates raw codes into these).
@@ -57,7 +57,7 @@ public struct ByteRate: Sendable, Equatable {
 public struct ConsoleData: Sendable {
     public var engine: EngineSnapshot
     public var resources: ProxyResources
-    public var storeVersion: Int
+    public var storeRevision: Int
     /// Unix time the frame is drawn for.
     public var now: Double
     /// Admin API address, for the header.
@@ -67,14 +67,14 @@ public struct ConsoleData: Sendable {
     /// Bytes per second each way per route, over the last second.
     public var byteRates: [String: ByteRate]
 
-    public init(engine: EngineSnapshot, resources: ProxyResources, storeVersion: Int, now: Double,
+    public init(engine: EngineSnapshot, resources: ProxyResources, storeRevision: Int, now: Double,
                 adminAddress: String? = nil, connectRates: [String: [Double]] = [:],
                 byteRates: [String: ByteRate] = [:])
     {
         self.byteRates = byteRates
         self.engine = engine
         self.resources = resources
-        self.storeVersion = storeVersion
+        self.storeRevision = storeRevision
         self.now = now
         self.adminAddress = adminAddress
         self.connectRates = connectRates

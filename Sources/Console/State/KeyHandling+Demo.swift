@@ -1,4 +1,4 @@
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 
 /// Demo mode (`mqtt-proxy demo`), in Clients → Nodes: kill and revive the selected broker, add a broker, remove

@@ -1,4 +1,4 @@
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 
 /// Key handling as a pure function of state, key and data: `(state, key) → (state, commands)`.

@@ -1,4 +1,4 @@
-import ProxyEngine
+import ProxyControl
 
 /// View 1: one row per relayed connection.
 enum ConnectionsView {

@@ -1,5 +1,5 @@
 import Foundation
-import ProxyEngine
+import ProxyControl
 
 /// View 4: connects, disconnects, rejections, failures, reloads; newest at the bottom.
 enum LogView {
@@ -38,7 +38,7 @@ enum LogView {
         case .disconnected: return .dim
         case .rejected, .error: return .bad
         case .upstreamFailure, .retry: return .warning
-        case .reload: return .accent
+        case .reload, .note: return .accent
         }
     }
 }

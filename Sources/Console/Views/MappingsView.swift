@@ -1,5 +1,5 @@
 import Foundation
-import ProxyEngine
+import ProxyControl
 
 /// View 2: per route, each node's weight, active clients and share against its expected share; then the
 /// clients on the selected node.

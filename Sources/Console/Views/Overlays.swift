@@ -1,5 +1,5 @@
 import Foundation
-import ProxyEngine
+import ProxyControl
 
 /// Boxes drawn over the current view: help, confirmations, connection detail, the route form, the
 /// rebalance preview.

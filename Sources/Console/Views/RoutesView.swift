@@ -1,4 +1,4 @@
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 
 /// View 3: every stream route with its match, plugin, upstream, nodes, counters and a rate sparkline.

@@ -1,5 +1,5 @@
 import Foundation
-import ProxyEngine
+import ProxyControl
 
 /// Draws a whole frame: header, view tabs, the current view, status line, key footer, overlays.
 enum Screen {

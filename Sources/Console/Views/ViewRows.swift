@@ -1,5 +1,5 @@
 import Foundation
-import ProxyEngine
+import ProxyControl
 import ProxyModel
 
 /// The rows each view shows, after filter and sort: shared by the renderer and key handling.

@@ -3,6 +3,7 @@ import DequeModule
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import ProxyControl
 
 /// A relayed connection's fixed facts plus its live byte counters.
 final class LiveConnection: Sendable {
@@ -64,6 +65,7 @@ public final class ConnectionRegistry: Sendable {
     private let rejectedByReason = RejectReason.allCases.map { _ in ManagedAtomic<Int>(0) }
     private let tlsHandshakes = ManagedAtomic<Int>(0)
     private let eventCapacity: Int
+    private let waiters = VersionWaiters()
     /// Unix time at which the engine started.
     public let startedAt: Double
     /// The swift-metrics instruments fed alongside the counters.
@@ -76,7 +78,7 @@ public final class ConnectionRegistry: Sendable {
     }
 
     /// The current version; bumps on every connection change or event.
-    public var currentVersion: Int { version.load(ordering: .acquiring) }
+    public var currentVersion: Int { version.load(ordering: .sequentiallyConsistent) }
 
     func newConnectionID() -> UInt64 { nextID.loadThenWrappingIncrement(ordering: .relaxed) }
 
@@ -155,7 +157,7 @@ public final class ConnectionRegistry: Sendable {
     }
 
     /// Adds an event to the bounded ring of recent events.
-    public func record(_ kind: EngineEvent.Kind, routeID: String? = nil, clientID: String? = nil,
+    func record(_ kind: EngineEvent.Kind, routeID: String? = nil, clientID: String? = nil,
                        remote: String? = nil, node: String? = nil, message: String)
     {
         record(kind, routeID: routeID, clientID: clientID, remote: remote, node: node, text: .plain(message))
@@ -179,7 +181,16 @@ public final class ConnectionRegistry: Sendable {
         state.withLockedValue { $0.connections[id] }
     }
 
-    private func bump() { version.wrappingIncrement(ordering: .releasing) }
+    private func bump() {
+        version.wrappingIncrement(ordering: .sequentiallyConsistent)
+        waiters.wake()
+    }
+
+    /// Waits until the version is no longer `version` (or `timeout` seconds passed); returns the version then.
+    func nextVersion(after version: Int, timeout: Double) async -> Int {
+        await waiters.wait(timeout: timeout) { [self] in currentVersion != version }
+        return currentVersion
+    }
 
     /// The current picture; rebuilt only when the version changed since the last call (byte counters are
     /// re-read when `fresh` is true).

@@ -1,4 +1,5 @@
 import Atomics
+import ProxyControl
 
 /// Hot-path counters of one stream route; updated with atomics, read by snapshots.
 public final class RouteCounters: Sendable {

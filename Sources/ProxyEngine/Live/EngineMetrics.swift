@@ -1,5 +1,6 @@
 import CoreMetrics
 import NIOConcurrencyHelpers
+import ProxyControl
 
 /// The engine's swift-metrics instruments (exported by the admin API as Prometheus `/metrics`).
 ///

@@ -1,6 +1,7 @@
 import Atomics
 import LoadBalancing
 import NIOCore
+import ProxyControl
 
 extension FrontendHandler {
     /// The broker answered: register the connection, replay the buffered bytes and splice the two channels.
@@ -25,7 +26,6 @@ extension FrontendHandler {
         live.node.lastAttemptFailed.store(false, ordering: .relaxed)
         registry.register(live)
         registry.pendingDone()
-        balancer.connectionOpened(index)
         if pickState.attempts > 1 {
             registry.record(.retry, routeID: route.route.id, clientID: clientID, remote: addresses.remoteIP,
                             node: node, message: "connected on attempt \(pickState.attempts)")

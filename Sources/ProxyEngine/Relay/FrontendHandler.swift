@@ -5,6 +5,7 @@ import MQTTCodec
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ProxyControl
 
 /// The first handler of every accepted connection: picks the route, prereads the CONNECT without consuming
 /// it, connects to a broker (retrying other nodes), replays the buffered bytes and hands over to the glue.
@@ -220,16 +221,20 @@ final class FrontendHandler {
         guard let index = balancer.pick(hashKey: hashKey, state: &pickState) else {
             return allFailed(context: context, "all upstream nodes tried (\(pickState.attempts))")
         }
-        let node = balancer.nodes[index]
+        // Counted against the node at once, as APISIX does, so concurrent picks during a slow connect see it
+        // (least_conn); given back when this attempt fails or the relay ends.
+        balancer.connectionOpened(index)
+        let node = route.nodes[index]
         let address = node.address
         let connectTimeout = upstream.timeout?.connect ?? env.settings.connectTimeout
         let ringPoint = pickState.ringPoint
         let attemptStarted = NIODeadline.now()
         let upstreamTLS = route.upstreamTLS
-        let hostName = index < route.nodeNames.count ? route.nodeNames[index] : node.host
+        let hostName = node.name
         let loop = context.eventLoop
         let handshake: EventLoopPromise<Void>? = upstreamTLS == nil ? nil : loop.makePromise()
-        let socketAddress = index < route.nodeSocketAddresses.count ? route.nodeSocketAddresses[index] : nil
+        let socketAddress = node.socketAddress
+        let fallback = balancer.nodes[index]
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.nanoseconds(Int64(connectTimeout * 1e9)))
             .channelInitializer { channel in
@@ -242,7 +247,7 @@ final class FrontendHandler {
             }
         // The node's address is already resolved: connecting to it directly skips NIO's name lookup (a thread
         // hop per connection).
-        (socketAddress.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: node.host, port: node.port))
+        (socketAddress.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: fallback.host, port: fallback.port))
             .flatMap { channel -> EventLoopFuture<Channel> in
                 guard let handshake else { return loop.makeSucceededFuture(channel) }
                 let limit = loop.scheduleTask(in: .nanoseconds(Int64(connectTimeout * 1e9))) {
@@ -258,6 +263,7 @@ final class FrontendHandler {
                 switch result {
                 case .success(let upstreamChannel):
                     guard phase == .connecting, context.channel.isActive else {
+                        balancer.connectionClosed(index)
                         upstreamChannel.close(promise: nil)
                         return
                     }
@@ -267,6 +273,7 @@ final class FrontendHandler {
                          ringPoint: ringPoint)
                 case .failure(let error):
                     handshake?.fail(error)
+                    balancer.connectionClosed(index)
                     connectFailed(context: context, node: address, error: error)
                 }
             }

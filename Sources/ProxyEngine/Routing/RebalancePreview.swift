@@ -1,24 +1,7 @@
 import Foundation
 import LoadBalancing
 import ProxyModel
-
-/// Which live clients a change of routes or upstreams would place on another node.
-public struct RebalancePreview: Sendable, Hashable {
-    /// One client that would land elsewhere if it reconnected after the change.
-    public struct Move: Sendable, Hashable {
-        public var connectionID: UInt64
-        public var clientID: String?
-        public var hashKey: String
-        public var routeID: String
-        public var from: String
-        /// The new node, or nil when the route would no longer exist or have a usable node.
-        public var to: String?
-    }
-
-    /// Live connections on chash routes that the change touches.
-    public var considered: Int
-    public var moves: [Move]
-}
+import ProxyControl
 
 extension ProxyEngine {
     /// For every live chash-placed connection, where its key would go under `proposed`; does not apply

@@ -27,8 +27,8 @@ public final class RouteCompiler: Sendable {
     public func compile(_ resources: ProxyResources, version: Int) -> (RouteTable, [String]) {
         var problems: [String] = []
         var used: Set<BalancerKey> = []
-        var compiled: [CompiledRoute] = []
         let certificates = CertificateTable(ssls: resources.ssls.values.map(\.value), settings: tls, problems: &problems)
+        var compiled: [CompiledRoute] = []
         for stored in resources.streamRoutes.values {
             let route = stored.value
             guard let upstream = resources.upstream(for: route) else {
@@ -38,53 +38,60 @@ public final class RouteCompiler: Sendable {
             if let sni = route.sni, !certificates.covers(sni) {
                 problems.append("stream route \(route.id): no enabled ssl object has a certificate for sni \(sni); TLS clients cannot reach it yet")
             }
-            var nodes: [BalancerNode] = []
-            var names: [String] = []
-            var failures: [String] = []
-            for node in upstream.nodes {
-                switch resolver.resolve(node.host) {
-                case .address(let ip):
-                    nodes.append(BalancerNode(host: ip, port: node.port, weight: node.weight, priority: node.priority))
-                    names.append(node.host)
-                case .failure(let reason):
-                    failures.append(reason)
-                }
-            }
-            problems.append(contentsOf: failures.map { "stream route \(route.id): \($0)" })
-            let entry = CompiledRoute(route: route, upstream: upstream, balancer: nil, unavailableReason: nil,
-                                      nodeAddresses: nodes.map(\.address))
-            entry.nodeNames = names
-            entry.nodeSocketAddresses = nodes.map { try? SocketAddress(ipAddress: $0.host, port: $0.port) }
-            if upstream.scheme == "tls" {
-                do {
-                    entry.upstreamTLS = try UpstreamTLSContext.make(upstream: upstream, resources: resources, settings: tls)
-                } catch {
-                    problems.append("stream route \(route.id): TLS to the brokers cannot be set up: \(error)")
-                    entry.unavailableReason = "TLS to the brokers cannot be set up: \(error)"
-                    compiled.append(entry)
-                    continue
-                }
-            }
-            if nodes.contains(where: { $0.weight > 0 }) {
-                let key = BalancerKey(kind: BalancerKind(upstream.type), nodes: nodes)
-                used.insert(key)
-                entry.balancer = cache.withLockedValue { c in
-                    if let hit = c[key] { return hit }
-                    let b = UpstreamBalancer(kind: key.kind, nodes: nodes)
-                    c[key] = b
-                    return b
-                }
-            } else if let failure = failures.first {
-                entry.unavailableReason = failure
-            } else {
-                entry.unavailableReason = upstream.nodes.isEmpty ? "upstream has no nodes" : "every node has weight 0"
-            }
-            compiled.append(entry)
+            compiled.append(compileRoute(route, upstream: upstream, resources: resources, used: &used,
+                                         problems: &problems))
         }
         cache.withLockedValue { c in c = c.filter { used.contains($0.key) } }
         var table = RouteTable(version: version, routes: compiled)
         table.certificates = certificates
         return (table, problems)
+    }
+
+    /// One route: its nodes resolved, TLS towards the brokers set up, and its balancer built (or reused).
+    private func compileRoute(_ route: StreamRoute, upstream: Upstream, resources: ProxyResources,
+                              used: inout Set<BalancerKey>, problems: inout [String]) -> CompiledRoute
+    {
+        var resolved: [BalancerNode] = []
+        var nodes: [CompiledNode] = []
+        var failures: [String] = []
+        for node in upstream.nodes {
+            switch resolver.resolve(node.host) {
+            case .address(let ip):
+                let balancerNode = BalancerNode(host: ip, port: node.port, weight: node.weight, priority: node.priority)
+                resolved.append(balancerNode)
+                nodes.append(CompiledNode(name: node.host, resolved: balancerNode))
+            case .failure(let reason):
+                failures.append(reason)
+            }
+        }
+        problems.append(contentsOf: failures.map { "stream route \(route.id): \($0)" })
+        var upstreamTLS: UpstreamTLSContext?
+        if upstream.scheme == "tls" {
+            do {
+                upstreamTLS = try UpstreamTLSContext.make(upstream: upstream, resources: resources, settings: tls)
+            } catch {
+                problems.append("stream route \(route.id): TLS to the brokers cannot be set up: \(error)")
+                return CompiledRoute(route: route, upstream: upstream, nodes: nodes, balancer: nil,
+                                     unavailableReason: "TLS to the brokers cannot be set up: \(error)",
+                                     upstreamTLS: nil)
+            }
+        }
+        guard resolved.contains(where: { $0.weight > 0 }) else {
+            let reason = failures.first
+                ?? (upstream.nodes.isEmpty ? "upstream has no nodes" : "every node has weight 0")
+            return CompiledRoute(route: route, upstream: upstream, nodes: nodes, balancer: nil,
+                                 unavailableReason: reason, upstreamTLS: upstreamTLS)
+        }
+        let key = BalancerKey(kind: BalancerKind(upstream.type), nodes: resolved)
+        used.insert(key)
+        let balancer = cache.withLockedValue { c in
+            if let hit = c[key] { return hit }
+            let made = UpstreamBalancer(kind: key.kind, nodes: resolved)
+            c[key] = made
+            return made
+        }
+        return CompiledRoute(route: route, upstream: upstream, nodes: nodes, balancer: balancer,
+                             unavailableReason: nil, upstreamTLS: upstreamTLS)
     }
 }
 

@@ -2,35 +2,47 @@ import NIOCore
 import LoadBalancing
 import ProxyModel
 
-/// A stream route ready for the hot path: matcher fields, plugin settings, and its upstream's balancer.
-///
-/// A class, so that each accepted connection holds one reference instead of copying every field (a profile
-/// of connection setup showed the copies). Set up by `RouteCompiler` before the table is published and never
-/// changed afterwards.
-public final class CompiledRoute: @unchecked Sendable {
-    public var route: StreamRoute
-    public var upstream: Upstream
-    /// The balancer over the resolved nodes; nil when no node is usable.
-    public var balancer: UpstreamBalancer?
-    /// Why `balancer` is nil, for the log.
-    public var unavailableReason: String?
-    /// Resolved node address (`ip:port`) of each balancer node, same order.
-    public var nodeAddresses: [String]
-    /// The resolved socket address of each balancer node, same order: connecting to it skips name lookup.
-    var nodeSocketAddresses: [SocketAddress?] = []
-    /// The node names as configured (before DNS), same order as `nodeAddresses`.
-    public var nodeNames: [String] = []
-    /// Client-side TLS towards the brokers when the upstream's scheme is `tls`.
-    var upstreamTLS: UpstreamTLSContext?
+/// One node of a compiled route, in the balancer's order: its name as configured and where it resolved to.
+public struct CompiledNode: Sendable, Hashable {
+    /// The host as configured (a DNS name or an address): sent as SNI when the upstream speaks TLS.
+    public let name: String
+    /// The resolved `ip:port`, as operators and APISIX name the node.
+    public let address: String
+    /// The resolved socket address: connecting to it skips name lookup (a thread hop per connection).
+    let socketAddress: SocketAddress?
 
-    init(route: StreamRoute, upstream: Upstream, balancer: UpstreamBalancer?, unavailableReason: String?,
-         nodeAddresses: [String])
+    init(name: String, resolved: BalancerNode) {
+        self.name = name
+        self.address = resolved.address
+        self.socketAddress = try? SocketAddress(ipAddress: resolved.host, port: resolved.port)
+    }
+}
+
+/// A stream route ready for the hot path: matcher fields, plugin settings, its nodes and its upstream's balancer.
+///
+/// Built in one pass by `RouteCompiler` and never changed: a new route table holds new instances. A class, so
+/// that each accepted connection holds one reference instead of copying every field.
+public final class CompiledRoute: Sendable {
+    public let route: StreamRoute
+    public let upstream: Upstream
+    /// The resolved nodes, in the order of `balancer.nodes`.
+    public let nodes: [CompiledNode]
+    /// The balancer over `nodes`; nil when no node is usable.
+    public let balancer: UpstreamBalancer?
+    /// Why `balancer` is nil, for the log.
+    public let unavailableReason: String?
+    /// Client-side TLS towards the brokers when the upstream's scheme is `tls`.
+    let upstreamTLS: UpstreamTLSContext?
+
+    init(route: StreamRoute, upstream: Upstream, nodes: [CompiledNode], balancer: UpstreamBalancer?,
+         unavailableReason: String?, upstreamTLS: UpstreamTLSContext?)
     {
         self.route = route
         self.upstream = upstream
+        self.nodes = nodes
         self.balancer = balancer
         self.unavailableReason = unavailableReason
-        self.nodeAddresses = nodeAddresses
+        self.upstreamTLS = upstreamTLS
     }
 
     /// Whether a connection with these addresses is one this route takes.

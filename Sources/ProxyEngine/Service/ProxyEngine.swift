@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import ProxyControl
 import ProxyModel
 import RouteStore
 
@@ -21,7 +22,7 @@ public enum EngineError: Error, CustomStringConvertible {
 
 /// The proxy engine: stream listeners, the live route table, and the registry of relayed connections.
 public final class ProxyEngine: Sendable {
-    public let registry: ConnectionRegistry
+    let registry: ConnectionRegistry
     /// The idle timers of the relays, one per event loop.
     let idleWatches = IdleWatches()
     public let settings: EngineSettings
@@ -49,13 +50,13 @@ public final class ProxyEngine: Sendable {
     public var routeTable: RouteTable { table.withLockedValue { $0 } }
 
     /// Builds a route table from store content (resolving node names off the event loops) and makes it live.
-    /// A table from an older store version than the live one is ignored.
+    /// A table from an older store revision than the live one is ignored.
     @discardableResult
     public func apply(_ snapshot: StoreSnapshot) async -> RouteTable {
         let compiler = self.compiler
         let (compiled, problems) = await withCheckedContinuation { (cont: CheckedContinuation<(RouteTable, [String]), Never>) in
             DispatchQueue.global().async {
-                cont.resume(returning: compiler.compile(snapshot.resources, version: snapshot.version))
+                cont.resume(returning: compiler.compile(snapshot.resources, version: snapshot.revision))
             }
         }
         for p in problems {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOSSL
 import X509
+import ProxyControl
 
 /// Why a TLS connection was refused before any route was looked at.
 struct TLSRejection: Error, CustomStringConvertible {

@@ -1,7 +1,7 @@
 extension AdminConfig {
     /// Admin keys printed in APISIX's documentation; anyone can read them.
     public static let documentedKeys: Set<String> = [
-        "edd1c9f034335f136f87ad84b625c8f1", "4054f7cf07e344346cd3f287985e76a2",
+        AdminKey.documentedExample.key, "4054f7cf07e344346cd3f287985e76a2",
     ]
 
     /// Whether the admin API only listens on a loopback address.

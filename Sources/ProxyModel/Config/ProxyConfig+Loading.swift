@@ -2,6 +2,11 @@
 public struct LoadedConfig: Sendable {
     public var config: ProxyConfig
     public var warnings: [SourceError]
+
+    public init(config: ProxyConfig, warnings: [SourceError]) {
+        self.config = config
+        self.warnings = warnings
+    }
 }
 
 extension ProxyConfig {
@@ -168,9 +173,9 @@ extension ProxyConfig {
         }
         guard let s = value.stringValue else { throw fail(path, "expected a port or \"ip:port\"") }
         if let port = Int(s), (1...65535).contains(port) { return StreamListener(port: port) }
-        guard let (host, port) = Upstream.splitHostPort(s), IPAddressBytes(host) != nil else {
+        guard let endpoint = HostPort(s), IPAddressBytes(endpoint.host) != nil else {
             throw fail(path, "invalid listen address \(s) (expected \"ip:port\")")
         }
-        return StreamListener(host: host, port: port)
+        return StreamListener(host: endpoint.host, port: endpoint.port)
     }
 }

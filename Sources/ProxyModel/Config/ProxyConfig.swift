@@ -22,7 +22,7 @@ public struct StreamListener: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") + (tls ? " (tls)" : "")
+        HostPort.format(host: host, port: port) + (tls ? " (tls)" : "")
     }
 }
 

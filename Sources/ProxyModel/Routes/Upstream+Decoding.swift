@@ -77,9 +77,10 @@ extension Upstream {
             var nodes: [UpstreamNode] = []
             for (address, weightValue) in map {
                 let field = "\(path).\(address)"
-                guard let (host, port) = splitHostPort(address) else {
-                    throw ValidationError(field: field, "invalid nodes: \(address) is not host:port")
+                guard let endpoint = HostPort(address) else {
+                    throw ValidationError(field: field, "invalid nodes: \(address) is not host:port (port 1…65535, IPv6 in brackets)")
                 }
+                let (host, port) = (endpoint.host, endpoint.port)
                 guard let weight = weightValue.intValue, weight >= 0 else {
                     throw ValidationError(field: field, "invalid nodes: weight of \(address) must be an integer ≥ 0")
                 }
@@ -111,26 +112,6 @@ extension Upstream {
         default:
             throw ValidationError(field: path, "invalid nodes: expected an array or an object, got \(value.typeName)")
         }
-    }
-
-    /// Splits `host:port` / `[v6]:port`; nil when the port is missing or out of range.
-    public static func splitHostPort(_ text: String) -> (String, Int)? {
-        var host: Substring
-        var portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            portText = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-            if host.contains(":") { return nil }
-        }
-        guard !host.isEmpty, let port = Int(portText), (1...65535).contains(port) else { return nil }
-        return (String(host), port)
     }
 
     static func validateHost(_ host: String, field: String) throws(ValidationError) {

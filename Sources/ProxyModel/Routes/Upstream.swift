@@ -30,7 +30,7 @@ public struct UpstreamNode: Sendable, Hashable {
     }
 
     /// `host:port`, with IPv6 hosts in brackets.
-    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var address: String { HostPort.format(host: host, port: port) }
 }
 
 /// Timeouts of a proxied connection, in seconds.

@@ -1,6 +1,20 @@
 import Atomics
+import ProxyControl
 
-extension ProxyEngine {
+/// The engine as its clients (console, admin API, demo) see it.
+extension ProxyEngine: EngineControl {
+    public var snapshotVersion: Int { registry.currentVersion }
+
+    public func snapshot() -> EngineSnapshot {
+        var snapshot = registry.snapshot()
+        snapshot.drainTimeout = settings.drainTimeout
+        return snapshot
+    }
+
+    public func nextVersion(after version: Int, timeout: Double) async -> Int {
+        await registry.nextVersion(after: version, timeout: timeout)
+    }
+
     /// Closes one relayed connection (client and broker side) on an operator's request; the registry then
     /// records it as "disconnected by operator". Returns false when no live connection has that id.
     @discardableResult
@@ -11,5 +25,9 @@ extension ProxyEngine {
         logger.notice("closing connection \(connectionID) (\(who)) on operator request")
         channel.close(promise: nil)
         return true
+    }
+
+    public func note(_ message: String, node: String?) {
+        registry.record(.note, node: node, message: message)
     }
 }

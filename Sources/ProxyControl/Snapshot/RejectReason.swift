@@ -24,5 +24,5 @@ public enum RejectReason: String, Sendable, CaseIterable, Hashable {
     case tlsClientCertificate = "tls_client_certificate"
 
     /// Position in counter arrays.
-    var slot: Int { RejectReason.allCases.firstIndex(of: self)! }
+    public var slot: Int { RejectReason.allCases.firstIndex(of: self)! }
 }

@@ -1,0 +1,182 @@
+/// One relayed connection as operators see it.
+public struct ConnectionInfo: Sendable, Hashable {
+    public var id: UInt64
+    /// The CONNECT's client id; nil when empty or when the route has no mqtt-proxy plugin.
+    public var clientID: String?
+    public var username: String?
+    /// MQTT protocol level (3, 4, 5); nil for plain TCP routes.
+    public var protocolLevel: Int?
+    public var keepAlive: Int?
+    public var cleanStart: Bool?
+    public var remoteAddress: String
+    public var remotePort: Int
+    public var localAddress: String
+    public var localPort: Int
+    public var routeID: String
+    /// The broker chosen, `ip:port`.
+    public var node: String
+    /// The key that was hashed (client id, or the client address when the id was empty); nil when not chash.
+    public var hashKey: String?
+    /// Index of the ring point that chose the node (chash only).
+    public var ringPoint: Int?
+    /// How many connect attempts it took (1 = first try).
+    public var attempts: Int
+    /// Unix time in seconds when the connection was accepted.
+    public var startedAt: Double
+    public var bytesIn: Int
+    public var bytesOut: Int
+    /// TLS version, SNI and verified client certificate; nil for plaintext connections.
+    public var tls: TLSDetails?
+
+    public init(id: UInt64, clientID: String?, username: String?, protocolLevel: Int?, keepAlive: Int?,
+                cleanStart: Bool?, remoteAddress: String, remotePort: Int, localAddress: String, localPort: Int,
+                routeID: String, node: String, hashKey: String?, ringPoint: Int?, attempts: Int, startedAt: Double,
+                bytesIn: Int, bytesOut: Int, tls: TLSDetails? = nil)
+    {
+        self.id = id
+        self.clientID = clientID
+        self.username = username
+        self.protocolLevel = protocolLevel
+        self.keepAlive = keepAlive
+        self.cleanStart = cleanStart
+        self.remoteAddress = remoteAddress
+        self.remotePort = remotePort
+        self.localAddress = localAddress
+        self.localPort = localPort
+        self.routeID = routeID
+        self.node = node
+        self.hashKey = hashKey
+        self.ringPoint = ringPoint
+        self.attempts = attempts
+        self.startedAt = startedAt
+        self.bytesIn = bytesIn
+        self.bytesOut = bytesOut
+        self.tls = tls
+    }
+}
+
+/// Counters of one stream route.
+public struct RouteStats: Sendable, Hashable {
+    public var routeID: String
+    public var active: Int
+    public var total: Int
+    public var rejected: [RejectReason: Int]
+    public var bytesIn: Int
+    public var bytesOut: Int
+    public var connectFailures: Int
+
+    public init(routeID: String, active: Int, total: Int, rejected: [RejectReason: Int], bytesIn: Int, bytesOut: Int,
+                connectFailures: Int)
+    {
+        self.routeID = routeID
+        self.active = active
+        self.total = total
+        self.rejected = rejected
+        self.bytesIn = bytesIn
+        self.bytesOut = bytesOut
+        self.connectFailures = connectFailures
+    }
+}
+
+/// Counters of one broker node.
+public struct NodeStats: Sendable, Hashable {
+    public var node: String
+    public var active: Int
+    public var total: Int
+    public var bytesIn: Int
+    public var bytesOut: Int
+    public var connectFailures: Int
+    /// Whether the latest connect attempt to the node failed (down or refusing now).
+    public var failing: Bool
+
+    public init(node: String, active: Int, total: Int, bytesIn: Int, bytesOut: Int, connectFailures: Int,
+                failing: Bool = false)
+    {
+        self.node = node
+        self.active = active
+        self.total = total
+        self.bytesIn = bytesIn
+        self.bytesOut = bytesOut
+        self.connectFailures = connectFailures
+        self.failing = failing
+    }
+}
+
+/// Something operators should see in the log view: connects, closes, rejections, failures, reloads.
+public struct EngineEvent: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case connected, disconnected, rejected, upstreamFailure = "upstream_failure", retry, reload, error
+        /// An operator's note, e.g. a demo step ("killed broker-2").
+        case note
+    }
+    /// Increasing sequence number (for `/v1/events?since=N`).
+    public var sequence: Int
+    /// Unix time in seconds.
+    public var time: Double
+    public var kind: Kind
+    public var routeID: String?
+    public var clientID: String?
+    public var remote: String?
+    public var node: String?
+    public var message: String
+
+    public init(sequence: Int, time: Double, kind: Kind, routeID: String?, clientID: String?, remote: String?,
+                node: String?, message: String)
+    {
+        self.sequence = sequence
+        self.time = time
+        self.kind = kind
+        self.routeID = routeID
+        self.clientID = clientID
+        self.remote = remote
+        self.node = node
+        self.message = message
+    }
+}
+
+/// An immutable picture of the engine for the console, the admin API and metrics.
+public struct EngineSnapshot: Sendable {
+    /// Changes whenever connections come or go or an event is recorded.
+    public var version: Int
+    public var takenAt: Double
+    public var startedAt: Double
+    public var listeners: [String]
+    public var connections: [ConnectionInfo]
+    public var routes: [RouteStats]
+    public var nodes: [NodeStats]
+    public var events: [EngineEvent]
+    /// Connections accepted but not yet relayed (waiting for CONNECT or for a broker).
+    public var pending: Int
+    public var totalAccepted: Int
+    public var totalRejected: Int
+    /// Rejections by reason over all routes, including those refused before a route was known (TLS).
+    public var rejectedByReason: [RejectReason: Int]
+    /// Successful TLS handshakes on TLS listeners.
+    public var tlsHandshakes: Int
+    /// On shutdown, how long open relays may go on before they are cut, in seconds.
+    public var drainTimeout: Double
+
+    public init(version: Int, takenAt: Double, startedAt: Double, listeners: [String], connections: [ConnectionInfo],
+                routes: [RouteStats], nodes: [NodeStats], events: [EngineEvent], pending: Int, totalAccepted: Int,
+                totalRejected: Int, rejectedByReason: [RejectReason: Int] = [:], tlsHandshakes: Int = 0,
+                drainTimeout: Double = 10)
+    {
+        self.version = version
+        self.takenAt = takenAt
+        self.startedAt = startedAt
+        self.listeners = listeners
+        self.connections = connections
+        self.routes = routes
+        self.nodes = nodes
+        self.events = events
+        self.pending = pending
+        self.totalAccepted = totalAccepted
+        self.totalRejected = totalRejected
+        self.rejectedByReason = rejectedByReason
+        self.tlsHandshakes = tlsHandshakes
+        self.drainTimeout = drainTimeout
+    }
+
+    /// Client connections still open: relayed or still being examined.
+    public var openConnections: Int { connections.count + pending }
+}
