@@ -86,7 +86,7 @@ struct StatusRoutes: Sendable {
             "accepted": .int(snap.totalAccepted), "rejected": .int(snap.totalRejected),
             "rejected_by_reason": .object(.init(uniqueKeysWithValues: snap.rejectedByReason
                 .sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key.rawValue, JSONValue.int($0.value)) })),
-            "tls_handshakes": .int(snap.tlsHandshakes),
+            "tls_handshakes": .int(snap.tlsHandshakes), "preread_bytes": .int(snap.prereadBytes),
             "listeners": .array(snap.listeners.map(JSONValue.string)),
             "uptime_seconds": .double((snap.takenAt - snap.startedAt).rounded(toPlaces: 3)),
         ])

@@ -183,8 +183,8 @@ public final class ClientFleet: @unchecked Sendable {
             slots[i].sequence += 1
             let name = slots[i].id.isEmpty ? "anonymous-\(i)" : slots[i].id
             let payload = #"{"seq":\#(slots[i].sequence),"value":\#(rng.next() % 1000)}"#
-            channel.writeAndFlush(channel.allocator.buffer(bytes: publishBytes(topic: "fleet/\(name)/telemetry",
-                                                                              payload: payload)), promise: nil)
+            let publish = PublishPacket(topic: "fleet/\(name)/telemetry", payload: ByteBuffer(string: payload))
+            channel.writeAndFlush(publish.encoded(protocolLevel: 4), promise: nil)
             stats.publishes += 1
             schedulePublish(i, generation: generation)
         }
@@ -203,14 +203,6 @@ public final class ClientFleet: @unchecked Sendable {
 
     private func connectBytes(_ id: String) -> [UInt8] {
         Array(ConnectPacket(clientID: id).encoded.readableBytesView)
-    }
-
-    private func publishBytes(topic: String, payload: String) -> [UInt8] {
-        var body = ByteBuffer()
-        body.writeInteger(UInt16(topic.utf8.count))
-        body.writeString(topic)
-        body.writeString(payload)
-        return MQTTFrame(type: .publish, body: body).bytes
     }
 }
 

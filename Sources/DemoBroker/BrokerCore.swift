@@ -11,6 +11,12 @@ struct BrokerMessage: Sendable {
     var retain: Bool
     /// MQTT 5 properties forwarded to MQTT 5 subscribers.
     var properties: [MQTTProperty]
+
+    /// The PUBLISH that delivers this message.
+    func packet(qos: UInt8, retain: Bool, packetID: UInt16?) -> PublishPacket {
+        PublishPacket(topic: topic, payload: payload, qos: qos, retain: retain, packetID: packetID,
+                      properties: properties)
+    }
 }
 
 /// What the connections of one broker share: sessions, subscriptions, retained messages and counters, behind
@@ -220,8 +226,8 @@ final class BrokerCore: Sendable {
                 guard let grant else { continue }
                 let qos = min(grant, message.qos)
                 let packetID = qos > 0 ? session.nextPacketID() : nil
-                let bytes = PacketEncoder.publish(message, qos: qos, retain: keepRetain && message.retain,
-                                                  packetID: packetID, protocolLevel: session.protocolLevel)
+                let bytes = message.packet(qos: qos, retain: keepRetain && message.retain, packetID: packetID)
+                    .encoded(protocolLevel: session.protocolLevel)
                 s.sessions[key] = session
                 if bytes.readableBytes <= session.maximumPacketSize {
                     out.append((session.channel, bytes))
@@ -251,8 +257,9 @@ final class BrokerCore: Sendable {
                 var codes: [UInt8] = []
                 var retained: [ByteBuffer] = []
                 var filters: [String] = []
-                for (filter, requested) in packet.requests {
-                    guard TopicFilter.isValidFilter(filter) else {
+                for request in packet.requests {
+                    let (filter, requested) = (request.filter, request.options)
+                    guard MQTTTopic.isValidFilter(filter) else {
                         codes.append(v5 ? 0x8F : 0x80)
                         continue
                     }
@@ -269,8 +276,8 @@ final class BrokerCore: Sendable {
                     for message in s.retained.values where TopicFilter.matches(filter: filter, topic: message.topic) {
                         let qos = min(message.qos, options.qos)
                         let packetID = qos > 0 ? session.nextPacketID() : nil
-                        let bytes = PacketEncoder.publish(message, qos: qos, retain: true, packetID: packetID,
-                                                          protocolLevel: session.protocolLevel)
+                        let bytes = message.packet(qos: qos, retain: true, packetID: packetID)
+                            .encoded(protocolLevel: session.protocolLevel)
                         if bytes.readableBytes <= session.maximumPacketSize { retained.append(bytes) }
                     }
                 }

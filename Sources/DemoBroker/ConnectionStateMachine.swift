@@ -152,7 +152,8 @@ struct ConnectionStateMachine {
         let level = connected.protocolLevel
         switch frame.type {
         case .publish:
-            let packet = try PublishPacket.decode(frame, protocolLevel: level)
+            let packet = try decoded { () throws(MQTTPacketError) in try PublishPacket.decode(frame, protocolLevel: level) }
+            if packet.properties.contains(where: { $0.identifier == .topicAlias }) { throw .topicAlias }
             switch (packet.qos, packet.packetID) {
             case (1, let id?):
                 return .publish(packet, ack: PacketEncoder.ack(.puback, packetID: id))
@@ -163,22 +164,27 @@ struct ConnectionStateMachine {
                 return .publish(packet, ack: nil)
             }
         case .pubrel:
-            var reader = PacketReader(frame)
-            let id = try reader.readPacketID()
+            var reader = MQTTPacketReader(frame)
+            let id = try decoded { () throws(MQTTPacketError) in try reader.readPacketID() }
             connected.pendingQoS2.remove(id)
             return .reply(PacketEncoder.ack(.pubcomp, packetID: id))
         case .puback, .pubrec, .pubcomp:
             // Acknowledgements of what the broker sent: nothing is retransmitted, so nothing to settle.
             return .none
         case .subscribe:
-            return .subscribe(try SubscribePacket.decode(frame, protocolLevel: level))
+            return .subscribe(try decoded { () throws(MQTTPacketError) in
+                try SubscribePacket.decode(frame, protocolLevel: level)
+            })
         case .unsubscribe:
-            return .unsubscribe(try UnsubscribePacket.decode(frame, protocolLevel: level))
+            return .unsubscribe(try decoded { () throws(MQTTPacketError) in
+                try UnsubscribePacket.decode(frame, protocolLevel: level)
+            })
         case .pingreq:
             return .reply(PacketEncoder.pingresp)
         case .disconnect:
-            var reader = PacketReader(frame)
-            let reason = level == 5 && reader.remaining > 0 ? try reader.readUInt8("reason code") : 0
+            var reader = MQTTPacketReader(frame)
+            let reason = level == 5 && reader.remaining > 0
+                ? try decoded { () throws(MQTTPacketError) in try reader.readUInt8("reason code") } : 0
             state = .closed
             return .disconnect(publishWill: reason == ReasonCode.disconnectWithWillMessage.rawValue)
         case .connect:
@@ -186,6 +192,11 @@ struct ConnectionStateMachine {
         case .connack, .suback, .unsuback, .pingresp, .auth:
             throw .unexpected(frame.type)
         }
+    }
+
+    /// Runs a codec step, turning its error into this broker's violation.
+    private func decoded<T>(_ step: () throws(MQTTPacketError) -> T) throws(ProtocolViolation) -> T {
+        do { return try step() } catch { throw .packet(error) }
     }
 
     private mutating func fail(_ violation: ProtocolViolation) -> Action {

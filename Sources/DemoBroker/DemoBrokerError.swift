@@ -30,24 +30,10 @@ enum ProtocolViolation: Error, Sendable, Equatable, CustomStringConvertible {
     case framing(String)
     /// The CONNECT is not a valid CONNECT.
     case badConnect(String)
-    /// A packet body ends before one of its fields.
-    case truncated(MQTTPacketType, field: String)
-    /// A packet body has bytes left after its last field.
-    case trailingBytes(MQTTPacketType, count: Int)
-    /// A string field is not well-formed UTF-8 or contains U+0000.
-    case invalidString(MQTTPacketType, field: String)
-    /// A property is unknown, not allowed in this packet, or has a forbidden value.
-    case invalidProperty(MQTTPacketType, String)
-    /// A PUBLISH topic name is empty or contains `+`, `#` or U+0000.
-    case invalidTopicName(String)
+    /// A packet body is not valid MQTT (a field cut short, bad UTF-8, a bad property, a wildcard in a topic...).
+    case packet(MQTTPacketError)
     /// A PUBLISH uses a topic alias although the broker allows none.
     case topicAlias
-    /// A SUBSCRIBE or UNSUBSCRIBE lists no topic filter.
-    case noTopicFilters(MQTTPacketType)
-    /// A subscription options byte has reserved bits set or QoS / retain handling 3.
-    case invalidSubscriptionOptions(UInt8)
-    /// A packet that needs a packet identifier carries 0.
-    case zeroPacketIdentifier(MQTTPacketType)
     /// The first packet is not a CONNECT.
     case notConnect(MQTTPacketType)
     /// A second CONNECT on the same connection.
@@ -60,15 +46,8 @@ enum ProtocolViolation: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .framing(let reason): reason
         case .badConnect(let reason): "bad CONNECT: \(reason)"
-        case .truncated(let type, let field): "\(type) ends inside the \(field)"
-        case .trailingBytes(let type, let count): "\(count) unexpected bytes at the end of \(type)"
-        case .invalidString(let type, let field): "\(type) \(field) is not valid MQTT UTF-8"
-        case .invalidProperty(let type, let reason): "\(type) property: \(reason)"
-        case .invalidTopicName(let topic): "PUBLISH topic name \"\(topic)\" is empty or contains a wildcard"
+        case .packet(let error): error.description
         case .topicAlias: "PUBLISH uses a topic alias, but the broker allows none (Topic Alias Maximum 0)"
-        case .noTopicFilters(let type): "\(type) lists no topic filter"
-        case .invalidSubscriptionOptions(let byte): "subscription options byte 0x\(hexByte(byte)) is invalid"
-        case .zeroPacketIdentifier(let type): "\(type) has packet identifier 0"
         case .notConnect(let type): "first packet is \(type), not CONNECT"
         case .secondConnect: "second CONNECT on the same connection"
         case .unexpected(let type): "unexpected \(type) from a client"
@@ -78,9 +57,9 @@ enum ProtocolViolation: Error, Sendable, Equatable, CustomStringConvertible {
     /// The MQTT 5 DISCONNECT reason code for this violation.
     var reasonCode: ReasonCode {
         switch self {
-        case .invalidTopicName: .topicNameInvalid
+        case .packet(let error): error.reasonCode
         case .topicAlias: .topicAliasInvalid
-        case .secondConnect, .unexpected, .zeroPacketIdentifier, .notConnect: .protocolError
+        case .secondConnect, .unexpected, .notConnect: .protocolError
         default: .malformedPacket
         }
     }

@@ -64,19 +64,19 @@ public enum BenchClientError: Error, Sendable, Equatable {
 }
 
 /// Client side of one benchmark connection: sends CONNECT when active, completes `connack` on the CONNACK,
-/// then hands each incoming PUBLISH body to `onPublish` (echo scenarios).
+/// then hands each incoming PUBLISH to `onPublish` (echo scenarios).
 public final class BenchClientHandler: ChannelInboundHandler {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
 
     private let connect: ByteBuffer
     private let connack: EventLoopPromise<Void>
-    private let onPublish: ((ByteBuffer) -> Void)?
+    private let onPublish: ((MQTTFrame) -> Void)?
     private var cumulation = ByteBuffer()
     private var connected = false
 
     /// Creates the handler; `connect` is written as soon as the channel is active.
-    public init(connect: ByteBuffer, connack: EventLoopPromise<Void>, onPublish: ((ByteBuffer) -> Void)? = nil) {
+    public init(connect: ByteBuffer, connack: EventLoopPromise<Void>, onPublish: ((MQTTFrame) -> Void)? = nil) {
         self.connect = connect
         self.connack = connack
         self.onPublish = onPublish
@@ -111,7 +111,7 @@ public final class BenchClientHandler: ChannelInboundHandler {
             connected = true
             connack.succeed(())
         case .publish:
-            onPublish?(frame.body)
+            onPublish?(frame)
         case .pingresp:
             break
         default:

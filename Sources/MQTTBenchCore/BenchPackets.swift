@@ -12,10 +12,10 @@ public enum BenchPackets {
     public static let disconnect = ByteBuffer(bytes: DisconnectEncoder.v3)
 
     /// PINGREQ (`C0 00`).
-    public static let pingreq = ByteBuffer(bytes: [0xC0, 0x00])
+    public static let pingreq = ByteBuffer(bytes: PacketEncoder.pingreq)
 
     /// PINGRESP (`D0 00`).
-    public static let pingresp = ByteBuffer(bytes: [0xD0, 0x00])
+    public static let pingresp = ByteBuffer(bytes: PacketEncoder.pingresp)
 
     /// A QoS 0 PUBLISH on `topic` whose whole packet is `packetSize` bytes (payload filled with `0x61`).
     ///
@@ -40,16 +40,7 @@ public enum BenchPackets {
 
     /// A QoS 0 PUBLISH of `payload` on `topic`.
     public static func publish(topic: String, payload: ByteBuffer, protocolLevel: UInt8 = 4) -> ByteBuffer {
-        var body = ByteBuffer()
-        body.writeInteger(UInt16(topic.utf8.count))
-        body.writeString(topic)
-        if protocolLevel == 5 {
-            body.writeInteger(UInt8(0))
-        }
-        body.writeImmutableBuffer(payload)
-        var packet = ByteBuffer()
-        MQTTFrame(type: .publish, flags: 0, body: body).write(to: &packet)
-        return packet
+        PublishPacket(topic: topic, payload: payload).encoded(protocolLevel: protocolLevel)
     }
 
     /// `copies` back-to-back copies of `packet`, to be written with one system call.
@@ -60,21 +51,5 @@ public enum BenchPackets {
             buffer.writeImmutableBuffer(packet)
         }
         return buffer
-    }
-
-    /// The payload of a QoS 0 PUBLISH body (after the topic and, at level 5, the properties); nil if malformed.
-    public static func publishPayload(ofBody body: ByteBuffer, protocolLevel: UInt8) -> ByteBuffer? {
-        var body = body
-        guard let topicLength = body.readInteger(as: UInt16.self), body.readableBytes >= Int(topicLength) else {
-            return nil
-        }
-        body.moveReaderIndex(forwardBy: Int(topicLength))
-        if protocolLevel == 5 {
-            guard case .value(let length, let count) = VariableByteInteger.decode(body, at: body.readerIndex),
-                body.readableBytes >= count + length
-            else { return nil }
-            body.moveReaderIndex(forwardBy: count + length)
-        }
-        return body
     }
 }

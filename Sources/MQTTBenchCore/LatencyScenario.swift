@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import MQTTCodec
 import NIOCore
 
 /// `latency`: C connections each publish R messages per second to an echo upstream and time the round trips.
@@ -34,7 +35,7 @@ public struct LatencyScenario: Sendable {
             onPublish: { index, loop in
                 let probe = LatencyProbe(loop: loop, window: window, protocolLevel: level)
                 probes.withLockedValue { $0[index] = probe }
-                return { body in probe.received(body) }
+                return { frame in probe.received(frame) }
             }
         )
         guard opened.failures == 0 else {
@@ -110,9 +111,9 @@ final class LatencyProbe: @unchecked Sendable {
     }
 
     /// Records the round trip of an echoed PUBLISH whose send time falls inside the window.
-    func received(_ body: ByteBuffer) {
+    func received(_ frame: MQTTFrame) {
         received += 1
-        guard let payload = BenchPackets.publishPayload(ofBody: body, protocolLevel: protocolLevel),
+        guard let payload = try? PublishPacket.decode(frame, protocolLevel: protocolLevel, fromServer: true).payload,
             let stamp = payload.getInteger(at: payload.readerIndex, as: UInt64.self)
         else { return }
         let sentAt = NIODeadline.uptimeNanoseconds(stamp)

@@ -1,3 +1,4 @@
+import MQTTCodec
 import NIOCore
 import NIOPosix
 
@@ -12,7 +13,7 @@ public func openSessions(
     protocolLevel: UInt8,
     clientIDPrefix: String,
     inFlight: Int = 256,
-    onPublish: (@Sendable (_ index: Int, _ loop: any EventLoop) -> (@Sendable (ByteBuffer) -> Void)?)? = nil
+    onPublish: (@Sendable (_ index: Int, _ loop: any EventLoop) -> (@Sendable (MQTTFrame) -> Void)?)? = nil
 ) async -> (channels: [any Channel], indices: [Int], failures: Int, firstError: String?) {
     await withTaskGroup(of: Result<(Int, any Channel), any Error>.self) { tasks in
         var channels: [any Channel] = []

@@ -10,6 +10,12 @@ enum MQTTUTF8 {
         case containsNull
     }
 
+    /// The string `bytes` spell, or nil when they are not a valid MQTT string (ill-formed, or with U+0000).
+    static func string(_ bytes: [UInt8]) -> String? {
+        guard bytes.withUnsafeBytes({ validate($0) }) == .valid else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Checks `bytes` without allocating.
     static func validate(_ bytes: UnsafeRawBufferPointer) -> Verdict {
         var index = 0

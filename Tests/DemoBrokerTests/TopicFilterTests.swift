@@ -1,3 +1,4 @@
+import MQTTCodec
 import DemoBroker
 import Testing
 
@@ -18,19 +19,19 @@ struct TopicFilterTests {
     @Test("Filter validation")
     func filterValidation() {
         for valid in ["a", "#", "+", "a/#", "+/+", "/", "a//b", "$SYS/#", "a/+/c"] {
-            #expect(TopicFilter.isValidFilter(valid), "\(valid)")
+            #expect(MQTTTopic.isValidFilter(valid), "\(valid)")
         }
         for invalid in ["", "a/#/b", "a#", "a/b+", "#/", "+a", "a\u{0}b"] {
-            #expect(!TopicFilter.isValidFilter(invalid), "\(invalid)")
+            #expect(!MQTTTopic.isValidFilter(invalid), "\(invalid)")
         }
     }
 
     @Test("Topic name validation")
     func topicNameValidation() {
-        #expect(TopicFilter.isValidTopicName("a/b"))
-        #expect(TopicFilter.isValidTopicName("/"))
-        #expect(!TopicFilter.isValidTopicName(""))
-        #expect(!TopicFilter.isValidTopicName("a/+"))
-        #expect(!TopicFilter.isValidTopicName("a/#"))
+        #expect(MQTTTopic.isValidName("a/b"))
+        #expect(MQTTTopic.isValidName("/"))
+        #expect(!MQTTTopic.isValidName(""))
+        #expect(!MQTTTopic.isValidName("a/+"))
+        #expect(!MQTTTopic.isValidName("a/#"))
     }
 }

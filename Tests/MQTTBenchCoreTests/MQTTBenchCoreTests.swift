@@ -23,7 +23,7 @@ struct BenchPureTests {
             let frame = try #require(try MQTTFrameDecoder.nextFrame(in: &copy, maxPacketSize: 1 << 20))
             #expect(frame.type == .publish)
             #expect(copy.readableBytes == 0)
-            let payload = try #require(BenchPackets.publishPayload(ofBody: frame.body, protocolLevel: level))
+            let payload = try PublishPacket.decode(frame, protocolLevel: level).payload
             #expect(payload.readableBytesView.allSatisfy { $0 == 0x61 })
         }
     }

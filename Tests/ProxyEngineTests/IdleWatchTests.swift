@@ -46,7 +46,7 @@ struct IdleWatchTests {
             #expect(watch.count == 3)
             // "busy" keeps seeing traffic every 50 ms until the end of the test.
             closed.traffic = loop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { _ in
-                relays["busy"]!.lastActivity = .now()
+                closed.relays["busy"]?.lastActivity = .now()
             }
             closed.relays = relays
         }.get()

@@ -153,13 +153,15 @@ public struct EngineSnapshot: Sendable {
     public var rejectedByReason: [RejectReason: Int]
     /// Successful TLS handshakes on TLS listeners.
     public var tlsHandshakes: Int
+    /// Bytes read from clients still waiting for their whole CONNECT (a partial CONNECT shows here first).
+    public var prereadBytes: Int
     /// On shutdown, how long open relays may go on before they are cut, in seconds.
     public var drainTimeout: Double
 
     public init(version: Int, takenAt: Double, startedAt: Double, listeners: [String], connections: [ConnectionInfo],
                 routes: [RouteStats], nodes: [NodeStats], events: [EngineEvent], pending: Int, totalAccepted: Int,
                 totalRejected: Int, rejectedByReason: [RejectReason: Int] = [:], tlsHandshakes: Int = 0,
-                drainTimeout: Double = 10)
+                prereadBytes: Int = 0, drainTimeout: Double = 10)
     {
         self.version = version
         self.takenAt = takenAt
@@ -174,6 +176,7 @@ public struct EngineSnapshot: Sendable {
         self.totalRejected = totalRejected
         self.rejectedByReason = rejectedByReason
         self.tlsHandshakes = tlsHandshakes
+        self.prereadBytes = prereadBytes
         self.drainTimeout = drainTimeout
     }
 

@@ -64,6 +64,7 @@ public final class ConnectionRegistry: Sendable {
     private let rejectedTotal = ManagedAtomic<Int>(0)
     private let rejectedByReason = RejectReason.allCases.map { _ in ManagedAtomic<Int>(0) }
     private let tlsHandshakes = ManagedAtomic<Int>(0)
+    private let prereadBytes = ManagedAtomic<Int>(0)
     private let eventCapacity: Int
     private let waiters = VersionWaiters()
     /// Unix time at which the engine started.
@@ -110,6 +111,9 @@ public final class ConnectionRegistry: Sendable {
         accepted.wrappingIncrement(ordering: .relaxed)
         pendingCount.wrappingIncrement(ordering: .relaxed)
     }
+
+    /// Bytes arrived on a connection still waiting for its whole CONNECT.
+    func prereadRead(_ count: Int) { prereadBytes.wrappingIncrement(by: count, ordering: .relaxed) }
 
     /// A TLS handshake on a listener succeeded.
     func tlsHandshakeDone() { tlsHandshakes.wrappingIncrement(ordering: .relaxed) }
@@ -227,7 +231,7 @@ public final class ConnectionRegistry: Sendable {
                 let n = rejectedByReason[reason.slot].load(ordering: .relaxed)
                 return n > 0 ? (reason, n) : nil
             }),
-            tlsHandshakes: tlsHandshakes.load(ordering: .relaxed))
+            tlsHandshakes: tlsHandshakes.load(ordering: .relaxed), prereadBytes: prereadBytes.load(ordering: .relaxed))
         state.withLockedValue { $0.cached = snap }
         return snap
     }

@@ -11,6 +11,8 @@ struct ConnectionEnvironment: Sendable {
     let idleWatches: IdleWatches
     /// The current route table (read once per accepted connection).
     let table: @Sendable () -> RouteTable
+    /// Opens connections to brokers.
+    let connector: any UpstreamConnecting
 }
 
 /// The addresses of an accepted connection, in the forms matching and hashing need.

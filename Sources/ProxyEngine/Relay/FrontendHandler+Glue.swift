@@ -5,17 +5,23 @@ import ProxyControl
 
 extension FrontendHandler {
     /// The broker answered: register the connection, replay the buffered bytes and splice the two channels.
-    func glue(context: ChannelHandlerContext, upstreamChannel: Channel, index: Int, node: String, ringPoint: Int?) {
-        guard let route, let balancer = route.balancer else { return }
-        phase = .relaying
+    func glue(context: ChannelHandlerContext, _ connecting: Connecting, upstream upstreamChannel: Channel,
+              node: String, ringPoint: Int?)
+    {
+        state = .relaying
+        let route = connecting.route
         let registry = env.registry
+        let packet = connecting.packet
+        let attempts = connecting.attempts
+        let index = connecting.index
         let info = ConnectionInfo(
             id: registry.newConnectionID(), clientID: clientID, username: packet?.username,
             protocolLevel: packet.map { Int($0.protocolLevel) }, keepAlive: packet.map { Int($0.keepAlive) },
             cleanStart: packet.map { $0.flags.contains(.cleanStart) }, remoteAddress: addresses.remoteIP,
             remotePort: addresses.remotePort, localAddress: addresses.localIP, localPort: addresses.localPort,
-            routeID: route.route.id, node: node, hashKey: hashKey, ringPoint: route.upstream.type == .chash ? ringPoint : nil,
-            attempts: pickState.attempts, startedAt: acceptedAt, bytesIn: 0, bytesOut: 0, tls: tlsDetails)
+            routeID: route.route.id, node: node, hashKey: attempts.hashKey,
+            ringPoint: route.upstream.type == .chash ? ringPoint : nil,
+            attempts: attempts.attempts, startedAt: acceptedAt, bytesIn: 0, bytesOut: 0, tls: tlsDetails)
         let live = LiveConnection(info: info, route: registry.routeCounters(route.route.id),
                                   node: registry.nodeCounters(node),
                                   metrics: registry.metrics.pair(route: route.route.id, node: node),
@@ -26,9 +32,9 @@ extension FrontendHandler {
         live.node.lastAttemptFailed.store(false, ordering: .relaxed)
         registry.register(live)
         registry.pendingDone()
-        if pickState.attempts > 1 {
+        if attempts.attempts > 1 {
             registry.record(.retry, routeID: route.route.id, clientID: clientID, remote: addresses.remoteIP,
-                            node: node, message: "connected on attempt \(pickState.attempts)")
+                            node: node, message: "connected on attempt \(attempts.attempts)")
         }
         // Built only when info lines are written (see `logger`).
         let logger = logs(.info) ? self.logger : nil
@@ -39,7 +45,7 @@ extension FrontendHandler {
         let watch = env.idleWatches.watch(for: context.eventLoop)
         let ended = {
             watch.remove(relay)
-            balancer.connectionClosed(index)
+            attempts.finished(index: index)
             let reason = live.closedByOperator.load(ordering: .relaxed)
                 ? "disconnected by operator" : relay.closeReason ?? "closed"
             registry.unregister(live, reason: reason)
@@ -56,11 +62,10 @@ extension FrontendHandler {
 
         do {
             try upstreamChannel.pipeline.syncOperations.addHandler(brokerGlue)
-            if let pending = buffer, pending.readableBytes > 0 {
+            if let pending = connecting.buffer, pending.readableBytes > 0 {
                 live.addIn(pending.readableBytes)
                 upstreamChannel.writeAndFlush(pending, promise: nil)
             }
-            buffer = nil
             try context.pipeline.syncOperations.addHandler(clientGlue, position: .after(context.handler))
             watch.add(relay) { _ in clientGlue.closeBoth(reason: "idle timeout") }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
@@ -69,25 +74,10 @@ extension FrontendHandler {
             relay.noteClose("relay setup failed: \(error)")
             context.close(promise: nil)
         }
-        if readPending {
+        if connecting.readPending {
             // Reading was held back while bytes piled up; ask again through the whole pipeline (this
             // handler's own context is gone), so the client glue decides by the broker side's writability.
-            readPending = false
             context.channel.read()
-        }
-    }
-
-    /// The client closed (or half-closed) before the relay was set up.
-    func clientWentAway(context: ChannelHandlerContext) {
-        switch phase {
-        case .handshaking:
-            reject(context: context, .tlsHandshake, "client closed during the TLS handshake", reply: nil)
-        case .prereading:
-            reject(context: context, .clientClosed, "client closed before a complete CONNECT", reply: nil)
-        case .connecting:
-            reject(context: context, .clientClosed, "client closed while connecting to a broker", reply: nil)
-        case .matching, .relaying, .closed:
-            break
         }
     }
 }

@@ -114,7 +114,8 @@ public final class ProxyEngine: Sendable {
 
     private func makeBootstrap(tls: Bool) -> ServerBootstrap {
         let env = ConnectionEnvironment(registry: registry, settings: settings, logger: logger,
-                                        idleWatches: idleWatches, table: { [table] in table.withLockedValue { $0 } })
+                                        idleWatches: idleWatches, table: { [table] in table.withLockedValue { $0 } },
+                                        connector: NIOUpstreamConnector())
         let children = self.children
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)

@@ -18,17 +18,15 @@ extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
-        switch phase {
-        case .prereading, .connecting, .handshaking:
-            if buffer == nil {
-                buffer = incoming
-            } else {
-                buffer!.writeBuffer(&incoming)
-            }
-            if phase == .prereading { examineConnect(context: context) }
+        switch state {
+        case .handshaking, .connecting:
+            buffer(&incoming)
+        case .prereading:
+            buffer(&incoming)
+            examineConnect(context: context)
         case .relaying:
             context.fireChannelRead(data)
-        case .matching, .closed:
+        case .idle, .closed, .modifying:
             return
         }
     }
@@ -42,7 +40,7 @@ extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             handshakeCompleted(context: context)
         }
-        if let event = event as? ChannelEvent, case .inputClosed = event, phase == .prereading {
+        if let event = event as? ChannelEvent, case .inputClosed = event, case .prereading = state {
             clientWentAway(context: context)
             context.close(promise: nil)
         }
@@ -50,7 +48,7 @@ extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if phase == .handshaking {
+        if case .handshaking = state {
             handshakeFailed(context: context, error: error)
             return
         }
@@ -59,10 +57,14 @@ extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if (buffer?.readableBytes ?? 0) > FrontendHandler.pendingLimit {
-            readPending = true
-        } else {
+        guard case .connecting(var connecting) = state,
+              (connecting.buffer?.readableBytes ?? 0) > FrontendHandler.pendingLimit
+        else {
             context.read()
+            return
         }
+        state = .modifying
+        connecting.readPending = true
+        state = .connecting(connecting)
     }
 }

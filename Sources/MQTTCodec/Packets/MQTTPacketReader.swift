@@ -1,46 +1,47 @@
-import MQTTCodec
 import NIOCore
 
-/// A bounds-checked cursor over the body of one packet; every problem is reported as a `ProtocolViolation`.
+/// A bounds-checked cursor over the body of one packet (a frame split off the stream by `MQTTFrameDecoder`); every
+/// problem is an `MQTTPacketError` naming the packet and the field.
 ///
-/// The codec's own reader only knows CONNECT; the demo broker reads the other client packets with this one.
-struct PacketReader {
+/// CONNECT has its own zero-copy decoder (`ConnectDecoder`), which also tells a partial packet from a bad one; this
+/// reader serves the packets that arrive whole, after the CONNECT.
+public struct MQTTPacketReader {
     private var buffer: ByteBuffer
     /// The packet being read, for error messages.
-    let type: MQTTPacketType
+    public let type: MQTTPacketType
 
     /// Reads the body of `frame`.
-    init(_ frame: MQTTFrame) {
+    public init(_ frame: MQTTFrame) {
         buffer = frame.body
         type = frame.type
     }
 
     /// Bytes not read yet.
-    var remaining: Int { buffer.readableBytes }
+    public var remaining: Int { buffer.readableBytes }
 
-    mutating func readUInt8(_ field: String) throws(ProtocolViolation) -> UInt8 {
+    public mutating func readUInt8(_ field: String) throws(MQTTPacketError) -> UInt8 {
         guard let value = buffer.readInteger(as: UInt8.self) else { throw .truncated(type, field: field) }
         return value
     }
 
-    mutating func readUInt16(_ field: String) throws(ProtocolViolation) -> UInt16 {
+    public mutating func readUInt16(_ field: String) throws(MQTTPacketError) -> UInt16 {
         guard let value = buffer.readInteger(as: UInt16.self) else { throw .truncated(type, field: field) }
         return value
     }
 
-    mutating func readUInt32(_ field: String) throws(ProtocolViolation) -> UInt32 {
+    public mutating func readUInt32(_ field: String) throws(MQTTPacketError) -> UInt32 {
         guard let value = buffer.readInteger(as: UInt32.self) else { throw .truncated(type, field: field) }
         return value
     }
 
     /// Reads a non-zero packet identifier.
-    mutating func readPacketID() throws(ProtocolViolation) -> UInt16 {
+    public mutating func readPacketID() throws(MQTTPacketError) -> UInt16 {
         let id = try readUInt16("packet identifier")
         if id == 0 { throw .zeroPacketIdentifier(type) }
         return id
     }
 
-    mutating func readVariableByteInteger(_ field: String) throws(ProtocolViolation) -> Int {
+    public mutating func readVariableByteInteger(_ field: String) throws(MQTTPacketError) -> Int {
         switch VariableByteInteger.decode(buffer, at: buffer.readerIndex) {
         case .needMoreBytes:
             throw .truncated(type, field: field)
@@ -52,37 +53,35 @@ struct PacketReader {
         }
     }
 
-    mutating func readBytes(_ count: Int, _ field: String) throws(ProtocolViolation) -> [UInt8] {
+    public mutating func readBytes(_ count: Int, _ field: String) throws(MQTTPacketError) -> [UInt8] {
         guard let bytes = buffer.readBytes(length: count) else { throw .truncated(type, field: field) }
         return bytes
     }
 
     /// MQTT binary data: a two-byte length, then the bytes.
-    mutating func readBinary(_ field: String) throws(ProtocolViolation) -> [UInt8] {
+    public mutating func readBinary(_ field: String) throws(MQTTPacketError) -> [UInt8] {
         try readBytes(Int(try readUInt16("\(field) length")), field)
     }
 
     /// An MQTT UTF-8 string: a two-byte length, then well-formed UTF-8 without U+0000.
-    mutating func readString(_ field: String) throws(ProtocolViolation) -> String {
+    public mutating func readString(_ field: String) throws(MQTTPacketError) -> String {
         let bytes = try readBinary(field)
-        let string = String(decoding: bytes, as: UTF8.self)
-        // Decoding replaces ill-formed sequences (overlong forms, surrogates...) with U+FFFD, which changes the bytes.
-        guard !bytes.contains(0), string.utf8.elementsEqual(bytes) else { throw .invalidString(type, field: field) }
+        guard let string = MQTTUTF8.string(bytes) else { throw .invalidString(type, field: field) }
         return string
     }
 
     /// Everything not read yet.
-    mutating func readRest() -> ByteBuffer {
+    public mutating func readRest() -> ByteBuffer {
         buffer.readSlice(length: buffer.readableBytes) ?? ByteBuffer()
     }
 
     /// Fails when bytes are left.
-    func expectEnd() throws(ProtocolViolation) {
+    public func expectEnd() throws(MQTTPacketError) {
         if remaining > 0 { throw .trailingBytes(type, count: remaining) }
     }
 
     /// Reads an MQTT 5 property section, accepting only the identifiers in `allowed`.
-    mutating func readProperties(allowed: Set<UInt8>) throws(ProtocolViolation) -> [MQTTProperty] {
+    public mutating func readProperties(allowed: Set<UInt8>) throws(MQTTPacketError) -> [MQTTProperty] {
         let length = try readVariableByteInteger("property length")
         guard length <= remaining else { throw .truncated(type, field: "properties") }
         var section = self
@@ -93,7 +92,7 @@ struct PacketReader {
             let raw = try section.readUInt8("property identifier")
             let identifier = MQTTProperty.Identifier(rawValue: raw)
             guard let definition = identifier.definition else {
-                throw .invalidProperty(type, "unknown identifier 0x\(hexByte(raw))")
+                throw .invalidProperty(type, "unknown identifier 0x\(hex(raw))")
             }
             guard allowed.contains(raw) else { throw .invalidProperty(type, "\(identifier) is not allowed here") }
             let name = "\(identifier)"
