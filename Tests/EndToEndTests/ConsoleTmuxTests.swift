@@ -63,8 +63,8 @@ struct ConsoleTmuxTests {
         }
     }
 
-    @Test func showsLiveClientsAndRestoresTheTerminalOnQuit() async throws {
-        guard let tools = ExternalTools.require(["tmux"]) else { return }
+    @Test(.requires("tmux")) func showsLiveClientsAndRestoresTheTerminalOnQuit() async throws {
+        let tools = try ExternalTools.paths(["tmux"])
         let binary = try #require(proxyBinary(), "build the mqtt-proxy product first")
         let group = MultiThreadedEventLoopGroup.singleton
         let fixture = try await Fixture.start(tmuxPath: tools["tmux"]!, binary: binary, group: group)
@@ -81,8 +81,8 @@ struct ConsoleTmuxTests {
         try outcome.get()
     }
 
-    @Test func deletesAndAddsRoutesWithTheKeyboard() async throws {
-        guard let tools = ExternalTools.require(["tmux"]) else { return }
+    @Test(.requires("tmux")) func deletesAndAddsRoutesWithTheKeyboard() async throws {
+        let tools = try ExternalTools.paths(["tmux"])
         let binary = try #require(proxyBinary(), "build the mqtt-proxy product first")
         let group = MultiThreadedEventLoopGroup.singleton
         let fixture = try await Fixture.start(tmuxPath: tools["tmux"]!, binary: binary, group: group)

@@ -7,7 +7,7 @@ import ProxyTestSupport
 import Testing
 
 /// Real brokers, real clients: mosquitto_pub / mosquitto_sub through the proxy to two mosquitto processes.
-@Suite("End to end with mosquitto", .serialized)
+@Suite("End to end with mosquitto", .serialized, .requires("mosquitto", "mosquitto_pub", "mosquitto_sub"))
 struct MosquittoPlacementTests {
     struct Rig {
         var brokers: [MosquittoBroker]
@@ -27,8 +27,8 @@ struct MosquittoPlacementTests {
         }
     }
 
-    func rig(level: Int, group: MultiThreadedEventLoopGroup) async throws -> Rig? {
-        guard let tools = ExternalTools.require(["mosquitto", "mosquitto_pub", "mosquitto_sub"]) else { return nil }
+    func rig(level: Int, group: MultiThreadedEventLoopGroup) async throws -> Rig {
+        let tools = try ExternalTools.paths(["mosquitto", "mosquitto_pub", "mosquitto_sub"])
         let a = try await MosquittoBroker.start(binary: tools["mosquitto"]!)
         let b = try await MosquittoBroker.start(binary: tools["mosquitto"]!)
         let route: JSONValue = [
@@ -64,7 +64,7 @@ struct MosquittoPlacementTests {
     @Test(arguments: [4, 5])
     func eachClientLandsOnThePredictedBrokerAndMessagesRoundTrip(level: Int) async throws {
         try await withEventLoopGroup { group in
-            guard let rig = try await rig(level: level, group: group) else { return }
+            let rig = try await rig(level: level, group: group)
             defer { Task { await rig.stop() } }
             let ids = ["sensor-0001", "sensor-0042", "truck-eu-17", "meter/7", "f", "g", "device-α"]
             var used: Set<Int> = []
@@ -103,7 +103,7 @@ struct MosquittoPlacementTests {
 
     @Test func aWrongVersionIsRefusedWithConnack() async throws {
         try await withEventLoopGroup { group in
-            guard let rig = try await rig(level: 4, group: group) else { return }
+            let rig = try await rig(level: 4, group: group)
             let p = try ChildProcess(rig.pub, ["-h", "127.0.0.1", "-p", "\(rig.proxy.port)", "-V", "mqttv5",
                                                "-i", "v5-on-v4", "-t", "x", "-m", "y"])
             let status = await p.wait(timeout: 10)

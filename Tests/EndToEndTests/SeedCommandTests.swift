@@ -7,7 +7,8 @@ import Testing
 
 /// A default install (the shipped conf/config.yaml: stream 9100, admin 127.0.0.1:9180) driven by the seed's
 /// own commands, with real brokers and clients.
-@Suite("The seed's curl commands against a default install", .serialized)
+@Suite("The seed's curl commands against a default install", .serialized,
+       .requires("mosquitto", "mosquitto_pub", "mosquitto_sub", "curl"))
 struct SeedCommandTests {
     struct Tools {
         var mosquitto: String
@@ -17,8 +18,8 @@ struct SeedCommandTests {
         var binary: String
     }
 
-    func tools() throws -> Tools? {
-        guard let t = ExternalTools.require(["mosquitto", "mosquitto_pub", "mosquitto_sub", "curl"]) else { return nil }
+    func tools() throws -> Tools {
+        let t = try ExternalTools.paths(["mosquitto", "mosquitto_pub", "mosquitto_sub", "curl"])
         let binary = try #require(proxyBinary(), "build the mqtt-proxy product first")
         return Tools(mosquitto: t["mosquitto"]!, pub: t["mosquitto_pub"]!, sub: t["mosquitto_sub"]!,
                      curl: t["curl"]!, binary: binary)
@@ -53,7 +54,7 @@ struct SeedCommandTests {
     }
 
     @Test func theSeedCommandsWorkVerbatimAndChangesAreLive() async throws {
-        guard let t = try tools() else { return }
+        let t = try tools()
         let rr = try await MosquittoBroker.start(binary: t.mosquitto, host: "127.0.0.1", port: 1980)
         let c1 = try await MosquittoBroker.start(binary: t.mosquitto, host: "127.0.0.1", port: 1995)
         let c2 = try await MosquittoBroker.start(binary: t.mosquitto, host: "127.0.0.2", port: 1995)
@@ -109,7 +110,7 @@ struct SeedCommandTests {
     }
 
     @Test func killDashNineDuringWritesLeavesALoadableStore() async throws {
-        guard let t = try tools() else { return }
+        let t = try tools()
         let dir = NSTemporaryDirectory() + "mqtt-proxy-kill-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -142,7 +143,7 @@ struct SeedCommandTests {
     /// route with `sni`; mosquitto clients over TLS on the shipped TLS port 9333 need a certificate from
     /// that CA.
     @Test func theSeedMTLSSectionWorksOnTheShippedTLSPort() async throws {
-        guard let t = try tools() else { return }
+        let t = try tools()
         let broker = try await MosquittoBroker.start(binary: t.mosquitto, host: "127.0.0.1", port: 1980)
         defer { broker.stop() }
         let dir = NSTemporaryDirectory() + "mqtt-proxy-seed-tls-\(UUID().uuidString)"

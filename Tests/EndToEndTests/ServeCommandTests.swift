@@ -53,8 +53,8 @@ struct ServeCommandTests {
         #expect(badConfig.text.contains("nope.yaml: no such file"))
     }
 
-    @Test func serveRunsUntilSIGTERMAndDrains() async throws {
-        guard let tools = ExternalTools.require(["mosquitto", "mosquitto_pub"]) else { return }
+    @Test(.requires("mosquitto", "mosquitto_pub")) func serveRunsUntilSIGTERMAndDrains() async throws {
+        let tools = try ExternalTools.paths(["mosquitto", "mosquitto_pub"])
         let binary = try #require(proxyBinary(), "build the mqtt-proxy product first")
         let broker = try await MosquittoBroker.start(binary: tools["mosquitto"]!)
         defer { broker.stop() }

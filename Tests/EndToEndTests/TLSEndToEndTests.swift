@@ -104,9 +104,9 @@ struct TLSEndToEndTests {
 
     // MARK: - 1. mosquitto clients, mTLS on the proxy's listener, plain brokers
 
-    @Test(arguments: ["tlsv1.2", "tlsv1.3"])
+    @Test(.requires("mosquitto", "mosquitto_pub", "mosquitto_sub"), arguments: ["tlsv1.2", "tlsv1.3"])
     func mosquittoClientsWithMutualTLSLandOnThePredictedBrokerAndMessagesRoundTrip(tlsVersion: String) async throws {
-        guard let tools = ExternalTools.require(["mosquitto", "mosquitto_pub", "mosquitto_sub"]) else { return }
+        let tools = try ExternalTools.paths(["mosquitto", "mosquitto_pub", "mosquitto_sub"])
         let expectedVersion = tlsVersion == "tlsv1.2" ? "TLSv1.2" : "TLSv1.3"
         try await withEventLoopGroup { group in
             let folder = try Folder()
@@ -275,8 +275,8 @@ struct TLSEndToEndTests {
         sock.close()
     """#
 
-    @Test func pythonClientsReachTheRouteTheirSNINames() async throws {
-        guard let tools = ExternalTools.require(["mosquitto", "python3"]) else { return }
+    @Test(.requires("mosquitto", "python3")) func pythonClientsReachTheRouteTheirSNINames() async throws {
+        let tools = try ExternalTools.paths(["mosquitto", "python3"])
         try await withEventLoopGroup { group in
             let folder = try Folder()
             let ca = try TestCA.root("mqtt-proxy e2e root")
@@ -394,8 +394,9 @@ struct TLSEndToEndTests {
         }
     }
 
-    @Test func plaintextClientsReachTLSBrokersThroughTheProxy() async throws {
-        guard let tools = ExternalTools.require(["mosquitto", "mosquitto_pub", "mosquitto_sub"]) else { return }
+    @Test(.requires("mosquitto", "mosquitto_pub", "mosquitto_sub"))
+    func plaintextClientsReachTLSBrokersThroughTheProxy() async throws {
+        let tools = try ExternalTools.paths(["mosquitto", "mosquitto_pub", "mosquitto_sub"])
         try await withEventLoopGroup { group in
             let pki = try BrokerPKI()
             let proxyFiles = try pki.proxyClient.write(to: pki.folder.path, name: "proxy-client")
@@ -462,8 +463,9 @@ struct TLSEndToEndTests {
         }
     }
 
-    @Test func brokerVerificationAndTheProxysClientCertificateAreEnforced() async throws {
-        guard let tools = ExternalTools.require(["mosquitto", "mosquitto_pub"]) else { return }
+    @Test(.requires("mosquitto", "mosquitto_pub"))
+    func brokerVerificationAndTheProxysClientCertificateAreEnforced() async throws {
+        let tools = try ExternalTools.paths(["mosquitto", "mosquitto_pub"])
         try await withEventLoopGroup { group in
             let pki = try BrokerPKI()
             var broker: MosquittoBroker?

@@ -7,13 +7,16 @@ import NIOPosix
 import Testing
 import ProxyControl
 
-/// Finds the real MQTT programs the end-to-end tests drive (mosquitto, mosquitto_pub, mosquitto_sub).
+/// Finds the real programs the end-to-end tests drive (mosquitto, mosquitto_pub/sub, tmux, curl, python3…).
 ///
-/// When one is missing the test is skipped with a loud message — unless `MQTT_PROXY_REQUIRE_E2E` is set
-/// (CI sets it), in which case the test fails.
+/// A test that needs them carries `.requires(...)`: without the tools it shows as skipped, not passed. With
+/// `MQTT_PROXY_REQUIRE_E2E` set (CI sets it) it runs anyway, and `paths(_:)` fails it, naming what is missing.
 public enum ExternalTools {
     static let searchPath = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         + ["/usr/sbin", "/usr/local/sbin", "/sbin", "/usr/bin"]
+
+    /// Whether every end-to-end test must run for real (CI).
+    public static var required: Bool { ProcessInfo.processInfo.environment["MQTT_PROXY_REQUIRE_E2E"] != nil }
 
     /// Absolute path of `name`, or nil.
     public static func find(_ name: String) -> String? {
@@ -24,22 +27,31 @@ public enum ExternalTools {
         return nil
     }
 
-    /// Paths of every tool in `names`, or nil after reporting the missing ones (skip or failure).
-    public static func require(_ names: [String], sourceLocation: SourceLocation = #_sourceLocation) -> [String: String]? {
+    /// Whether every tool in `names` is installed.
+    public static func installed(_ names: [String]) -> Bool { names.allSatisfy { find($0) != nil } }
+
+    /// Paths of every tool in `names`; throws, naming the missing ones and their packages.
+    public static func paths(_ names: [String]) throws -> [String: String] {
         var found: [String: String] = [:]
-        var missing: [String] = []
-        for n in names {
-            if let p = find(n) { found[n] = p } else { missing.append(n) }
+        for name in names { found[name] = find(name) }
+        let missing = names.filter { found[$0] == nil }
+        guard missing.isEmpty else {
+            throw BrokerError(message: "missing \(missing.joined(separator: ", ")) (\(installHint(missing)))")
         }
-        if missing.isEmpty { return found }
-        let message = "missing \(missing.joined(separator: ", ")) (apt-get install mosquitto mosquitto-clients)"
-        if ProcessInfo.processInfo.environment["MQTT_PROXY_REQUIRE_E2E"] != nil {
-            Issue.record("MQTT_PROXY_REQUIRE_E2E is set but \(message)", sourceLocation: sourceLocation)
-        } else {
-            let banner = String(repeating: "!", count: 78)
-            print("\(banner)\n!! SKIPPING end-to-end test: \(message)\n\(banner)")
-        }
-        return nil
+        return found
+    }
+
+    /// The Debian packages that hold `tools`.
+    static func installHint(_ tools: [String]) -> String {
+        let packages = Set(tools.map { tool -> String in
+            switch tool {
+            case "mosquitto_pub", "mosquitto_sub": return "mosquitto-clients"
+            case "etcdctl": return "etcd-client"
+            case "etcd": return "etcd-server"
+            default: return tool
+            }
+        })
+        return "apt-get install " + packages.sorted().joined(separator: " ")
     }
 
     /// A TCP port that was free a moment ago on 127.0.0.1.
@@ -205,6 +217,15 @@ public final class MosquittoBroker: Sendable {
     public func stop() {
         child.stop()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs the test only where `tools` are installed (it shows as skipped elsewhere), and always under
+    /// `MQTT_PROXY_REQUIRE_E2E`, where a missing tool fails it.
+    public static func requires(_ tools: String...) -> Self {
+        .enabled(if: ExternalTools.required || ExternalTools.installed(tools),
+                 Comment(rawValue: "needs \(tools.joined(separator: ", ")): \(ExternalTools.installHint(tools))"))
     }
 }
 
