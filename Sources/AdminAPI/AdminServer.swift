@@ -44,16 +44,20 @@ public enum AdminServer {
         return router
     }
 
-    /// The HTTP server as a service for the ServiceGroup; `onRunning` gets the bound address. With
+    /// The HTTP server as a service for the ServiceGroup; `listening` gets the bound `ip:port`. With
     /// `fallbackToAnyPort`, a listen port already taken is replaced by a free one (the demo's "9180 if free").
     public static func service(settings: AdminSettings, store: any RouteStore, engine: (any EngineControl)?,
                                metrics: PrometheusCollectorRegistry?, logger: Logger, fallbackToAnyPort: Bool = false,
-                               onRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }) -> any Service
+                               listening: ReadyValue<String>) -> any Service
     {
         let router = router(settings: settings, store: store, engine: engine, metrics: metrics)
         return AdminService(host: settings.admin.listenHost, port: settings.admin.listenPort,
-                            fallbackToAnyPort: fallbackToAnyPort, logger: logger, onRunning: onRunning,
-                            responder: router.buildResponder())
+                            fallbackToAnyPort: fallbackToAnyPort, logger: logger, responder: router.buildResponder()) {
+            address in
+            let text = HostPort.format(host: address?.ipAddress ?? "?", port: address?.port ?? 0)
+            logger.notice("admin API on \(text)")
+            listening.set(text)
+        }
     }
 }
 
@@ -63,8 +67,8 @@ struct AdminService<Responder: HTTPResponder>: Service where Responder.Context =
     let port: Int
     let fallbackToAnyPort: Bool
     let logger: Logger
-    let onRunning: @Sendable (SocketAddress?) async -> Void
     let responder: Responder
+    let onRunning: @Sendable (SocketAddress?) async -> Void
 
     func run() async throws {
         do {

@@ -25,9 +25,13 @@ public final class DemoController: Sendable {
         var weight: Int
     }
 
+    /// The event loop `start` made for the brokers and the fleet, shut down by `stop()`.
+    let ownedGroup: EventLoopGroup?
+
     public init(cluster: DemoCluster, fleet: ClientFleet, settings: DemoSettings, engine: any EngineControl,
-                store: any RouteStore, logger: Logger)
+                store: any RouteStore, logger: Logger, ownedGroup: EventLoopGroup? = nil)
     {
+        self.ownedGroup = ownedGroup
         self.cluster = cluster
         self.fleet = fleet
         self.settings = settings

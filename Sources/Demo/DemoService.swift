@@ -51,7 +51,6 @@ public struct DemoService: Service {
             }
             group.cancelAll()
         }
-        await controller.fleet.stop()
-        await controller.cluster.stop()
+        await controller.stop()
     }
 }

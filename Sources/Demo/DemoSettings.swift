@@ -1,3 +1,4 @@
+import Foundation
 import ProxyModel
 
 /// What `mqtt-proxy demo` runs: how many brokers and clients, how fast clients come and go, and the seed that
@@ -37,6 +38,20 @@ public struct DemoSettings: Sendable, Equatable {
         config.engine.connectTimeout = 1
         config.engine.storeWatchInterval = 1
         return config
+    }
+
+    /// The demo's files: its proxy config (see `proxyConfig`) and a store in a temporary folder of its own, which
+    /// `removeTemporaryStore` deletes.
+    public static func files(adminPort: Int) throws -> ResolvedFiles {
+        let dir = NSTemporaryDirectory() + "mqtt-proxy-demo-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return ResolvedFiles(configPath: nil, storePath: dir + "/apisix.yaml",
+                             loaded: LoadedConfig(config: proxyConfig(adminPort: adminPort), warnings: []))
+    }
+
+    /// Deletes the folder `files(adminPort:)` made.
+    public static func removeTemporaryStore(_ files: ResolvedFiles) {
+        try? FileManager.default.removeItem(atPath: (files.storePath as NSString).deletingLastPathComponent)
     }
 
     /// The line the demo prints when it is up.

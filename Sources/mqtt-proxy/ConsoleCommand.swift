@@ -14,10 +14,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     var readonly = false
 
     func run() async throws {
-        if let problem = ConsoleService.terminalProblem() {
-            printError("error: \(ConsoleTerminalError.noTerminal(problem))")
-            throw ExitCode(1)
-        }
+        try requireTerminal()
         let resolved = try files.resolve()
         let logPath = log.logFile ?? resolved.loaded.config.engine.logFile ?? "mqtt-proxy.log"
         let runtime = try await Runtime.prepare(resolved, logLevel: log.logLevel, logFile: logPath)

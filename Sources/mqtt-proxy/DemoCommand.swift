@@ -1,26 +1,17 @@
 import ArgumentParser
 import Console
 import Demo
-import Foundation
-import Logging
-import NIOPosix
 import ProxyModel
 import ServiceLifecycle
 
-/// `mqtt-proxy demo`: consistent hashing to watch, with nothing installed. Starts demo brokers, a chash route
-/// over them and a fleet of simulated clients through the proxy, then opens the console on it (or, headless,
-/// runs a kill-and-revive scenario and prints the report).
+/// `mqtt-proxy demo`: demo brokers, a chash route over them and simulated clients through the proxy, under the
+/// console (or headless: a kill-and-revive scenario and its report).
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Demo brokers, a chash route and simulated clients, shown in the console (or headless).",
-        discussion: """
-            In the console, Clients → Nodes has demo keys: k kills the selected broker (its clients reconnect \
-            onto the next ring node), r revives it, + adds a broker to the route, - removes the selected node, \
-            w changes its weight; every route change shows the clients it would move first. Headless, the \
-            second broker is killed a third of the way in and revived at two thirds, and a table of expected \
-            and observed shares and of the clients moved at each change is printed at the end.
-            """)
+        discussion: "Demo keys in Clients → Nodes: k kill, r revive, + add a broker, - remove a node, w weight. "
+            + "Headless: the second broker is killed at 1/3 and revived at 2/3, then a report of shares and moves.")
 
     @Option(name: .long, help: "Number of demo brokers.") var brokers = 3
     @Option(name: .long, help: "Number of simulated clients.") var clients = 200
@@ -43,36 +34,24 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if !headless, let problem = ConsoleService.terminalProblem() {
-            printError("error: \(ConsoleTerminalError.noTerminal(problem)) (or run `mqtt-proxy demo --headless`)")
-            throw ExitCode(1)
-        }
+        if !headless { try requireTerminal(orElse: " (or run `mqtt-proxy demo --headless`)") }
         let settings = DemoSettings(brokers: brokers, clients: clients, churnPerSecond: DemoSettings.parseChurn(churn) ?? 5,
                                     seed: seed)
 
-        let dir = NSTemporaryDirectory() + "mqtt-proxy-demo-\(getpid())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let resolved = ResolvedFiles(configPath: nil, storePath: dir + "/apisix.yaml", loaded: LoadedConfig(
-            config: DemoSettings.proxyConfig(adminPort: adminPort ?? 9180), warnings: []))
+        let resolved = try DemoSettings.files(adminPort: adminPort ?? 9180)
+        defer { DemoSettings.removeTemporaryStore(resolved) }
         let runtime = try await Runtime.prepare(
             resolved, logLevel: log.logLevel ?? (headless && log.logFile == nil ? "error" : nil),
             logFile: headless ? log.logFile : (log.logFile ?? "mqtt-proxy-demo.log"),
             adminFallbackToAnyPort: adminPort == nil)
 
-        let demoGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let logger = Logger(label: "mqtt-proxy.demo")
-        let cluster = try await DemoCluster.start(count: brokers, group: demoGroup, logger: logger)
-        let fleet = ClientFleet(ids: DemoClientIDs.make(count: clients, seed: seed, emptyShare: settings.emptyIDShare),
-                                proxyHost: "127.0.0.1", settings: settings, loop: demoGroup.next())
-        let controller = DemoController(cluster: cluster, fleet: fleet, settings: settings, engine: runtime.engine,
-                                        store: runtime.store, logger: logger)
-        try await controller.installRoute()
+        let controller = try await DemoController.start(settings: settings, engine: runtime.engine, store: runtime.store)
         let (listening, admin, churn, duration) = (runtime.listenAddresses, runtime.adminAddress, churn, duration)
         let demo = DemoService(controller: controller, proxyPort: {
             await listening.value()?.first.flatMap(HostPort.init)?.port
         }, headlessDuration: headless ? duration : nil, onStarted: { port in
-            let banner = settings.banner(proxyPort: port, admin: await admin.value() ?? "?", cluster: cluster, churn: churn)
+            let banner = settings.banner(proxyPort: port, admin: await admin.value() ?? "?", cluster: controller.cluster,
+                                         churn: churn)
             print(banner)
             runtime.logger.notice("\(banner)")
         }, onProgress: { print($0) }) { report in
@@ -90,7 +69,6 @@ struct DemoCommand: AsyncParsableCommand {
             printError("error: \(error)")
             throw ExitCode(1)
         }
-        try? await demoGroup.shutdownGracefully()
     }
 }
 

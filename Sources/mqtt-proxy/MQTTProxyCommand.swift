@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 import Foundation
 import ProxyModel
 
@@ -39,6 +40,13 @@ struct LogOptions: ParsableArguments {
 
     @Option(name: .long, help: "Log file (default: log_file from the config; serve logs to standard error without one).")
     var logFile: String?
+}
+
+/// Exits 1 with the reason when there is no terminal the console can use.
+func requireTerminal(orElse hint: String = "") throws {
+    guard let problem = ConsoleService.terminalProblem() else { return }
+    printError("error: \(ConsoleTerminalError.noTerminal(problem))\(hint)")
+    throw ExitCode(1)
 }
 
 /// Writes a line to standard error.

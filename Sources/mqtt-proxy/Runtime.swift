@@ -35,9 +35,7 @@ struct Runtime {
         }
         try LogSetup.bootstrap(level: logLevel ?? config.engine.logLevel, file: logFile)
         let logger = Logger(label: "mqtt-proxy")
-        for warning in resolved.loaded.warnings { logger.warning("\(warning)") }
-        if resolved.configPath == nil { logger.notice("no conf/config.yaml: using the built-in default config") }
-        if let warning = config.admin.safetyWarning { logger.warning("admin API: \(warning)") }
+        for note in resolved.startupNotes { logger.log(level: note.warning ? .warning : .notice, "\(note.text)") }
         let prometheus = PrometheusCollectorRegistry()
         let metricsFactory = PrometheusMetricsFactory(registry: prometheus)
         MetricsSystem.bootstrap(metricsFactory)
@@ -51,28 +49,18 @@ struct Runtime {
             throw ExitCode(1)
         }
         let listeners = config.proxyMode.streamEnabled ? config.listeners : []
-        if listeners.isEmpty { logger.warning("no stream listener configured (apisix.stream_proxy.tcp)") }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let engine = ProxyEngine(settings: config.engine, group: group, logger: logger,
                                  metrics: EngineMetrics(factory: metricsFactory))
-        let listening = ReadyValue<[String]>()
-        let engineService = EngineService(engine: engine, store: store, listeners: listeners, logger: logger) { bound in
-            listening.set(bound)
-            logger.notice("ready: stream listeners \(bound.joined(separator: ", ")); store \(resolved.storePath)")
-        }
+        let engineService = EngineService(engine: engine, store: store, listeners: listeners, logger: logger)
         let adminAddress = ReadyValue<String>()
         let admin = AdminServer.service(
             settings: AdminSettings(admin: config.admin, proxyMode: config.proxyMode, bodyLimit: config.admin.bodyLimit),
             store: store, engine: engine, metrics: prometheus, logger: Logger(label: "mqtt-proxy.admin"),
-            fallbackToAnyPort: adminFallbackToAnyPort
-        ) { address in
-            let text = HostPort.format(host: address?.ipAddress ?? "?", port: address?.port ?? 0)
-            adminAddress.set(text)
-            logger.notice("admin API on \(text)")
-        }
+            fallbackToAnyPort: adminFallbackToAnyPort, listening: adminAddress)
         return Runtime(logger: logger, store: store, engine: engine, group: group, adminAddress: adminAddress,
-                       listenAddresses: listening, services: [engineService, admin])
+                       listenAddresses: engineService.listening, services: [engineService, admin])
     }
 
     /// Runs the engine, the admin API and `extra` services until one of them ends or SIGTERM/SIGINT; then

@@ -44,13 +44,11 @@ struct HotReloadTests {
             let store = FileStore(path: path, logger: logger)
             try await store.load()
             let engine = ProxyEngine(settings: settings, group: group, logger: logger)
-            let port = NIOLockedValueBox(0)
             let service = EngineService(engine: engine, store: store,
                                         listeners: [StreamListener(host: "127.0.0.1", port: 0)], logger: logger)
-            { bound in port.withLockedValue { $0 = Int(bound[0].split(separator: ":").last!)! } }
             let running = Task { try await service.run() }
-            #expect(await eventually { port.withLockedValue { $0 } != 0 })
-            let p = port.withLockedValue { $0 }
+            let bound = try #require(await service.listening.value()?.first)
+            let p = try #require(HostPort(bound)).port
 
             // A relay opened before the change.
             let early = try await TestClient.connect(port: p, group: group)

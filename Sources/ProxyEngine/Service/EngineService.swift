@@ -11,17 +11,15 @@ public final class EngineService: Service, Sendable {
     public let store: any RouteStore
     let listeners: [StreamListener]
     let logger: Logger
-    private let ready: (@Sendable ([String]) -> Void)?
+    /// The bound listener addresses (`ip:port`), set once the engine accepts connections.
+    public let listening = ReadyValue<[String]>()
 
-    /// `ready` is called with the bound listener addresses once the engine accepts connections.
-    public init(engine: ProxyEngine, store: any RouteStore, listeners: [StreamListener], logger: Logger,
-                ready: (@Sendable ([String]) -> Void)? = nil)
+    public init(engine: ProxyEngine, store: any RouteStore, listeners: [StreamListener], logger: Logger)
     {
         self.engine = engine
         self.store = store
         self.listeners = listeners
         self.logger = logger
-        self.ready = ready
     }
 
     public func run() async throws {
@@ -30,7 +28,9 @@ public final class EngineService: Service, Sendable {
         let changes = await store.changes()
         await engine.apply(changes.initial)
         let bound = try await engine.start(listeners: listeners)
-        ready?(bound.map { HostPort.format(host: $0.ipAddress ?? "?", port: $0.port ?? 0) })
+        let addresses = bound.map { HostPort.format(host: $0.ipAddress ?? "?", port: $0.port ?? 0) }
+        logger.notice("ready: stream listeners \(addresses.joined(separator: ", ")); store \(store.location)")
+        listening.set(addresses)
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask {

@@ -52,6 +52,19 @@ public struct ResolvedFiles: Sendable {
         return ResolvedFiles(configPath: configPath, storePath: storePath, loaded: loaded)
     }
 
+    /// What start-up logs before anything listens: ignored keys, the built-in config in use, admin key safety.
+    public var startupNotes: [(warning: Bool, text: String)] {
+        var notes = loaded.warnings.map { (warning: true, text: $0.description) }
+        if configPath == nil, loaded.config == .builtInDefault {
+            notes.append((false, "no \(ResolvedFiles.defaultConfigPath): using the built-in default config"))
+        }
+        if let warning = loaded.config.admin.safetyWarning { notes.append((true, "admin API: \(warning)")) }
+        if !loaded.config.proxyMode.streamEnabled || loaded.config.listeners.isEmpty {
+            notes.append((true, "no stream listener configured (apisix.stream_proxy.tcp)"))
+        }
+        return notes
+    }
+
     private static func relative(_ path: String, to dir: String) -> String {
         path.hasPrefix("/") || dir.isEmpty ? path : "\(dir)/\(path)"
     }
