@@ -61,6 +61,27 @@ public struct NodeIndexSet: Hashable, Sendable {
         low == 0 && high.allSatisfy { $0 == 0 }
     }
 
+    /// Whether every index of this set is in `other`.
+    public func isSubset(of other: NodeIndexSet) -> Bool {
+        guard low & ~other.low == 0 else { return false }
+        for (word, bits) in high.enumerated() where bits != 0 {
+            let theirs = word < other.high.count ? other.high[word] : 0
+            if bits & ~theirs != 0 { return false }
+        }
+        return true
+    }
+
+    /// Every index of either set.
+    public func union(_ other: NodeIndexSet) -> NodeIndexSet {
+        var out = self
+        out.low |= other.low
+        for (word, bits) in other.high.enumerated() {
+            if word >= out.high.count { out.high.append(0) }
+            out.high[word] |= bits
+        }
+        return out
+    }
+
     /// The indexes in ascending order.
     public var sorted: [Int] {
         var result: [Int] = []

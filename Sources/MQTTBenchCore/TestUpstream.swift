@@ -99,7 +99,7 @@ final class UpstreamHandler: ChannelInboundHandler {
     /// Bytes of a CONNECT not yet complete (nil once answered), or of a partial echoed packet.
     private var pending: ByteBuffer?
     private var connected = false
-    private var scanner = PacketScanner()
+    private var scanner = MQTTFramingTracker()
 
     init(mode: TestUpstream.Mode, counters: UpstreamCounters) {
         self.mode = mode
@@ -153,7 +153,7 @@ final class UpstreamHandler: ChannelInboundHandler {
         var pings = 0
         var sawDisconnect = false
         do {
-            try scanner.scan(buffer) { first, _ in
+            try scanner.scan(buffer) { first, _, _ in
                 switch first >> 4 {
                 case MQTTPacketType.publish.rawValue: publishes += 1
                 case MQTTPacketType.pingreq.rawValue: pings += 1

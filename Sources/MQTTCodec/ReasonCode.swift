@@ -65,3 +65,25 @@ public struct ReasonCode: RawRepresentable, Sendable, Hashable, CustomStringConv
     /// E.g. `0x84`.
     public var description: String { "0x\(hex(rawValue))" }
 }
+
+/// Words for the code of a CONNACK, for operators: `0x05 not authorized`, `0x87 not authorized`.
+public enum ConnackText {
+    /// The code with its meaning in the protocol version of `level` (5: MQTT 5 reason codes; else 3.1.x).
+    public static func describe(_ code: UInt8, level: UInt8) -> String {
+        "0x\(hex(code)) " + ((level == 5 ? v5Names[code] : v3Names[code]) ?? "unknown")
+    }
+
+    static let v3Names: [UInt8: String] = [
+        0x00: "accepted", 0x01: "unacceptable protocol version", 0x02: "identifier rejected",
+        0x03: "server unavailable", 0x04: "bad user name or password", 0x05: "not authorized",
+    ]
+
+    static let v5Names: [UInt8: String] = [
+        0x00: "success", 0x80: "unspecified error", 0x81: "malformed packet", 0x82: "protocol error",
+        0x83: "implementation specific error", 0x84: "unsupported protocol version", 0x85: "client identifier not valid",
+        0x86: "bad user name or password", 0x87: "not authorized", 0x88: "server unavailable", 0x89: "server busy",
+        0x8A: "banned", 0x8C: "bad authentication method", 0x90: "topic name invalid", 0x95: "packet too large",
+        0x97: "quota exceeded", 0x99: "payload format invalid", 0x9A: "retain not supported",
+        0x9B: "QoS not supported", 0x9C: "use another server", 0x9D: "server moved", 0x9F: "connection rate exceeded",
+    ]
+}

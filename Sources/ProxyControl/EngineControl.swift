@@ -24,4 +24,35 @@ public protocol EngineControl: Sendable {
 
     /// Adds an operator's note to the event log (a demo step, a maintenance remark).
     func note(_ message: String, node: String?)
+
+    /// Drains `node` (`ip:port`): new clients the ring gives it go to the next ring node; with `evictPerSecond`,
+    /// existing clients are moved off at that rate (MQTT 5: DISCONNECT 0x9C use another server, with
+    /// `serverReference` when given; 3.1.x: closed), the broker side getting a normal DISCONNECT so no will fires.
+    /// Draining a drained node changes its drain. Throws when no route lists the node.
+    func drain(node: String, evictPerSecond: Double?, serverReference: String?) async throws(ControlError) -> NodeHealth
+
+    /// Ends the drain of `node`; false when it was not drained.
+    func undrain(node: String) async -> Bool
+
+    /// Ends every relay as shutdown does (MQTT 5: DISCONNECT 0x8B server shutting down; 3.1.x: closed after what is
+    /// in flight), at the configured rate; returns once none is left, or after `timeout` seconds with how many are.
+    func endAllConnections(timeout: Double) async -> Int
+}
+
+/// Why the engine refused an operator's request.
+public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No live route lists this node.
+    case unknownNode(String)
+    /// The request is not valid (a rate ≤ 0, a server reference too long).
+    case invalid(String)
+    /// The engine could not be reached (a remote instance).
+    case unreachable(String)
+
+    public var description: String {
+        switch self {
+        case .unknownNode(let node): "no stream route uses node \(node)"
+        case .invalid(let message): message
+        case .unreachable(let message): message
+        }
+    }
 }

@@ -41,38 +41,6 @@ struct BenchPureTests {
         }
     }
 
-    @Test("the scanner finds every packet whatever the chunking")
-    func scannerChunks() throws {
-        var stream = ByteBuffer()
-        var expected: [(UInt8, Int)] = []
-        for size in [2, 5, 130, 300, 20_000, 3] {
-            let packet = BenchPackets.publish(topic: "t", packetSize: max(size, 5))
-            stream.writeImmutableBuffer(packet)
-            expected.append((0x30, 0))
-        }
-        stream.writeBytes([0xC0, 0x00, 0xE0, 0x00])
-        expected += [(0xC0, 0), (0xE0, 0)]
-        for chunk in [1, 2, 3, 7, 64, 1000, stream.readableBytes] {
-            var scanner = PacketScanner()
-            var seen: [(UInt8, Int)] = []
-            var rest = stream
-            while let piece = rest.readSlice(length: min(chunk, rest.readableBytes)), piece.readableBytes > 0 {
-                try scanner.scan(piece) { seen.append(($0, $1)) }
-            }
-            #expect(seen.map(\.0) == expected.map(\.0), "chunk \(chunk)")
-            #expect(seen.count == expected.count)
-            #expect(scanner.isAtBoundary)
-        }
-    }
-
-    @Test("a five-byte remaining length is malformed")
-    func scannerMalformed() {
-        var scanner = PacketScanner()
-        #expect(throws: PacketScanner.Malformed.self) {
-            try scanner.scan(ByteBuffer(bytes: [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01])) { _, _ in }
-        }
-    }
-
     @Test("medians, ratios and added latency")
     func table() {
         func result(_ scenario: String, _ label: String, _ metrics: [String: Double]) -> BenchResult {

@@ -21,6 +21,11 @@ final class PreviewRecorder: EngineControl {
                                                              from: "10.0.0.1:1883", to: "10.0.0.2:1883")])
     }
     func note(_ message: String, node: String?) {}
+    func drain(node: String, evictPerSecond: Double?, serverReference: String?) async throws(ControlError) -> NodeHealth {
+        throw .unknownNode(node)
+    }
+    func undrain(node: String) async -> Bool { false }
+    func endAllConnections(timeout: Double) async -> Int { 0 }
 }
 
 @Suite("ChangePreview: the one preview of a store change")

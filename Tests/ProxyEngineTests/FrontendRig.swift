@@ -86,7 +86,8 @@ struct FrontendRig {
         var logger = Logger(label: "frontend-test")
         logger.logLevel = .critical
         let env = ConnectionEnvironment(registry: registry, settings: settings, logger: logger,
-                                        idleWatches: IdleWatches(), table: { table }, connector: connector)
+                                        idleWatches: IdleWatches(), table: { table }, connector: connector,
+                                        health: nil, shutdown: ShutdownState())
         client = EmbeddedChannel(handler: FrontendHandler(env: env), loop: connector.loop)
         client.localAddress = try SocketAddress(ipAddress: "127.0.0.1", port: 9100)
         self.connector = connector

@@ -15,7 +15,7 @@ struct IdleWatchTests {
             node: "127.0.0.1:1883", hashKey: nil, ringPoint: nil, attempts: 1, startedAt: 0, bytesIn: 0, bytesOut: 0)
         let live = LiveConnection(info: info, route: RouteCounters(), node: NodeCounters(),
                                   metrics: EngineMetrics().pair(route: "1", node: "127.0.0.1:1883"))
-        return RelayState(live: live, idleLimit: .nanoseconds(Int64(seconds * 1e9)))
+        return RelayState(live: live, idleLimit: .nanoseconds(Int64(seconds * 1e9)), clientLevel: 4)
     }
 
     /// Names of the relays closed so far, in order, with the time after start (read on the loop).

@@ -37,7 +37,7 @@ enum LogView {
         case .connected: return .good
         case .disconnected: return .dim
         case .rejected, .error: return .bad
-        case .upstreamFailure, .retry: return .warning
+        case .upstreamFailure, .retry, .health: return .warning
         case .reload, .note: return .accent
         }
     }

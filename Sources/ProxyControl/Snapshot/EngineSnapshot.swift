@@ -108,6 +108,8 @@ public struct EngineEvent: Sendable, Hashable {
         case connected, disconnected, rejected, upstreamFailure = "upstream_failure", retry, reload, error
         /// An operator's note, e.g. a demo step ("killed broker-2").
         case note
+        /// A node turned unhealthy or healthy, or a drain started or ended.
+        case health
     }
     /// Increasing sequence number (for `/v1/events?since=N`).
     public var sequence: Int
@@ -157,6 +159,8 @@ public struct EngineSnapshot: Sendable {
     public var prereadBytes: Int
     /// On shutdown, how long open relays may go on before they are cut, in seconds.
     public var drainTimeout: Double
+    /// Health and drain of every node the live routes list.
+    public var health: [NodeHealth] = []
 
     public init(version: Int, takenAt: Double, startedAt: Double, listeners: [String], connections: [ConnectionInfo],
                 routes: [RouteStats], nodes: [NodeStats], events: [EngineEvent], pending: Int, totalAccepted: Int,

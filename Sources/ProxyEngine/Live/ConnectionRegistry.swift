@@ -16,6 +16,17 @@ final class LiveConnection: Sendable {
     let channel: Channel?
     /// Set when an operator closed the connection (the close reason then says so).
     let closedByOperator = ManagedAtomic<Bool>(false)
+    /// Set once the relay was asked to end (eviction or shutdown), so it is asked only once.
+    let ending = ManagedAtomic<Bool>(false)
+
+    /// Asks the relay to end between two packets; false when it is already ending or has no channel.
+    @discardableResult
+    func end(_ ending: RelayEnding) -> Bool {
+        guard let channel, self.ending.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+        else { return false }
+        channel.triggerUserOutboundEvent(ending, promise: nil)
+        return true
+    }
 
     init(info: ConnectionInfo, route: RouteCounters, node: NodeCounters, metrics: EngineMetrics.Pair,
          channel: Channel? = nil)
@@ -178,6 +189,24 @@ public final class ConnectionRegistry: Sendable {
             while s.events.count > eventCapacity { s.events.removeFirst() }
         }
         bump()
+    }
+
+    /// The relays open to `node`, oldest first.
+    func liveConnections(onNode node: String) -> [LiveConnection] {
+        state.withLockedValue { s in s.connections.values.filter { $0.info.node == node } }
+            .sorted { $0.info.id < $1.info.id }
+    }
+
+    /// Every open relay.
+    func allLiveConnections() -> [LiveConnection] {
+        state.withLockedValue { Array($0.connections.values) }
+    }
+
+    /// Relays open per node.
+    func activeByNode() -> [String: Int] {
+        state.withLockedValue { s in
+            s.nodes.mapValues { $0.active.load(ordering: .relaxed) }
+        }
     }
 
     /// Live connection objects (for disconnecting one by id later).

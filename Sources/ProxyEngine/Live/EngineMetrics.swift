@@ -38,6 +38,8 @@ public final class EngineMetrics: Sendable {
     private let rejections = NIOLockedValueBox([String: Counter]())
     private let timers = NIOLockedValueBox([Key: Timer]())
     private let handshakes = NIOLockedValueBox([String: Counter]())
+    private let gauges = NIOLockedValueBox([String: Gauge]())
+    private let probes = NIOLockedValueBox([Key: Counter]())
 
     /// Uses `factory` (a Prometheus factory in production; the global one by default).
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -97,6 +99,30 @@ public final class EngineMetrics: Sendable {
         }
         counter.increment()
         handshakeTimer.recordNanoseconds(nanoseconds)
+    }
+
+    /// 1 while the node takes new clients, 0 while a health check counts it down.
+    func nodeHealthy(node: String, _ healthy: Bool) {
+        let gauge = gauges.withLockedValue { g in
+            if let hit = g[node] { return hit }
+            let made = Gauge(label: "mqtt_proxy_node_healthy", dimensions: [("node", node)], factory: factory)
+            g[node] = made
+            return made
+        }
+        gauge.record(healthy ? 1 : 0)
+    }
+
+    /// One active probe's result.
+    func healthCheck(node: String, type: String, result: String) {
+        let key = Key(first: node, second: "\(type)\u{0}\(result)")
+        let counter = probes.withLockedValue { p in
+            if let hit = p[key] { return hit }
+            let made = Counter(label: "mqtt_proxy_health_checks_total",
+                               dimensions: [("node", node), ("type", type), ("result", result)], factory: factory)
+            p[key] = made
+            return made
+        }
+        counter.increment()
     }
 
     /// Time a successful upstream connect took.

@@ -13,6 +13,10 @@ struct ConnectionEnvironment: Sendable {
     let table: @Sendable () -> RouteTable
     /// Opens connections to brokers.
     let connector: any UpstreamConnecting
+    /// Where passive health outcomes go; nil in tests that drive a handler alone.
+    let health: HealthMonitor?
+    /// How relays end on shutdown, and whether it is happening.
+    let shutdown: ShutdownState
 }
 
 /// The addresses of an accepted connection, in the forms matching and hashing need.

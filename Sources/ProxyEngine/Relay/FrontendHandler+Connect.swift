@@ -98,8 +98,10 @@ extension FrontendHandler {
             }
             hashKey = key
         }
+        route.status.markUsed()
         let attempts = UpstreamAttempts(balancer: balancer, upstreamRetries: route.upstream.effectiveRetries,
-                                        retryTimeout: route.upstream.retryTimeout, hashKey: hashKey)
+                                        retryTimeout: route.upstream.retryTimeout, hashKey: hashKey,
+                                        excluded: route.status.excluded())
         state = .connecting(Connecting(route: route, packet: packet, attempts: attempts, buffer: buffer))
         attempt(context: context)
     }
@@ -131,9 +133,17 @@ extension FrontendHandler {
                     }
                     env.registry.metrics.recordUpstreamConnect(
                         route: route.route.id, nanoseconds: (NIODeadline.now() - connecting.attemptStarted).nanoseconds)
+                    if let target = route.status.targets[index], target.key.checks.passive?.type.probe != .mqtt {
+                        env.health?.passive(.success, target: target)
+                    }
                     glue(context: context, connecting, upstream: upstream, node: node.address, ringPoint: ringPoint)
                 case .failure(let error):
                     attempts.finished(index: index)
+                    if let target = route.status.targets[index] {
+                        let timedOut = if case ChannelError.connectTimeout = error { true } else { false }
+                        env.health?.passive(timedOut ? .timeout("connect timed out") : .tcpFailure("connect failed: \(error)"),
+                                            target: target)
+                    }
                     connectFailed(context: context, route: route, node: node.address, error: error)
                 }
             }

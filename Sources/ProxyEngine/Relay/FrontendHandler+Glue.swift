@@ -1,5 +1,6 @@
 import Atomics
 import LoadBalancing
+import MQTTCodec
 import NIOCore
 import ProxyControl
 
@@ -27,7 +28,17 @@ extension FrontendHandler {
                                   metrics: registry.metrics.pair(route: route.route.id, node: node),
                                   channel: context.channel)
         let idleSeconds = route.upstream.timeout?.idle ?? env.settings.idleTimeout
-        let relay = RelayState(live: live, idleLimit: .nanoseconds(Int64(idleSeconds * 1e9)))
+        let relay = RelayState(live: live, idleLimit: .nanoseconds(Int64(idleSeconds * 1e9)),
+                               clientLevel: packet?.protocolLevel)
+        if let target = route.status.targets[index], let health = env.health,
+           target.key.checks.passive?.type.probe == .mqtt
+        {
+            let level = packet?.protocolLevel ?? 4
+            relay.onConnack = { code in
+                health.passive(code == 0 ? .success : .mqttFailure(code: code, "CONNACK \(ConnackText.describe(code, level: level))"),
+                               target: target)
+            }
+        }
         let (clientGlue, brokerGlue) = GlueHandler.pair(relay: relay)
         live.node.lastAttemptFailed.store(false, ordering: .relaxed)
         registry.register(live)
@@ -69,6 +80,7 @@ extension FrontendHandler {
             try context.pipeline.syncOperations.addHandler(clientGlue, position: .after(context.handler))
             watch.add(relay) { _ in clientGlue.closeBoth(reason: "idle timeout") }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            if let ending = env.shutdown.ending { clientGlue.beginEnding(ending) }
         } catch {
             self.logger.error("could not set up relay: \(error)")
             relay.noteClose("relay setup failed: \(error)")

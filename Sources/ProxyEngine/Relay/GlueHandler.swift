@@ -1,7 +1,12 @@
+import MQTTCodec
 import NIOCore
 
 /// One side of a relay: forwards what its channel reads to the partner channel, passes half-closes on, and
 /// only reads while the partner can take more (backpressure).
+///
+/// On MQTT routes each side follows the packet framing of what it reads (`MQTTFramingTracker`: fixed headers
+/// only), so that a relay can be ended cleanly: a DISCONNECT is only ever written between two packets. The broker
+/// side also reads the code of the broker's CONNACK as it passes.
 final class GlueHandler {
     /// Which way this side's reads flow.
     enum Side {
@@ -11,15 +16,35 @@ final class GlueHandler {
         case broker
     }
 
+    /// Ending the relay: what this side sends its partner once its own stream is at a packet boundary.
+    struct Ending {
+        var farewell: [UInt8]?
+        var done = false
+    }
+
+    /// Where the broker side is in reading the first CONNACK's code.
+    enum ConnackWatch {
+        /// Before the first packet's fixed header.
+        case header
+        /// The code is this many bytes further on.
+        case skip(Int)
+        case done
+    }
+
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
-    private let side: Side
-    private let relay: RelayState
+    let side: Side
+    let relay: RelayState
+    private var framing: MQTTFramingTracker?
+    private var ending: Ending?
+    private var connack: ConnackWatch
 
     private init(side: Side, relay: RelayState) {
         self.side = side
         self.relay = relay
+        framing = relay.clientLevel == nil ? nil : MQTTFramingTracker()
+        connack = side == .broker && relay.clientLevel != nil ? .header : .done
     }
 
     /// A connected pair: add `.client` to the client channel and `.broker` to the broker channel.
@@ -64,6 +89,113 @@ final class GlueHandler {
         context?.close(promise: nil)
         partner?.context?.close(promise: nil)
     }
+
+    // MARK: - Framing and the broker's CONNACK
+
+    /// Follows the framing of `buffer` (and, on the broker side, picks the CONNACK's code out of it).
+    private func track(_ buffer: ByteBuffer) {
+        guard framing != nil else { return }
+        let count = buffer.readableBytes
+        var codeAt: Int?
+        if case .skip(let n) = connack {
+            if n < count {
+                codeAt = n
+                connack = .done
+            } else {
+                connack = .skip(n - count)
+            }
+        }
+        do {
+            if case .header = connack {
+                var watch = ConnackWatch.header
+                try framing!.scan(buffer) { first, length, bodyOffset in
+                    guard case .header = watch else { return }
+                    watch = first == 0x20 && length >= 2 ? .skip(bodyOffset + 1) : .done
+                }
+                if case .skip(let n) = watch, n < count {
+                    codeAt = n
+                    watch = .done
+                } else if case .skip(let n) = watch {
+                    watch = .skip(n - count)
+                }
+                connack = watch
+            } else {
+                try framing!.scan(buffer) { _, _, _ in }
+            }
+        } catch {
+            // Not MQTT after all: relayed as bytes; an ending then closes without a DISCONNECT.
+            framing = nil
+            connack = .done
+            return
+        }
+        if let codeAt {
+            relay.connackSeen(buffer.getInteger(at: buffer.readerIndex + codeAt, as: UInt8.self) ?? 0xFF)
+        }
+    }
+
+    // MARK: - Ending at packet boundaries
+
+    /// Starts ending the relay (eviction or shutdown); call on the client side.
+    func beginEnding(_ cause: RelayEnding) {
+        guard ending == nil, let partner else { return }
+        relay.noteClose(cause.reason)
+        let (toClient, toBroker) = cause.farewells(clientLevel: relay.clientLevel)
+        ending = Ending(farewell: toBroker)
+        partner.ending = Ending(farewell: toClient)
+        for glue in [self, partner] where glue.framing?.isAtBoundary ?? true {
+            glue.finishStream()
+        }
+        guard !(ending?.done ?? true) || !(partner.ending?.done ?? true) else { return finishEnding() }
+        // A side mid-packet must read on to the packet's end, whatever its partner's backlog.
+        context?.read()
+        partner.context?.read()
+        context?.eventLoop.assumeIsolated().scheduleTask(in: GlueHandler.endingGrace) { [self] in
+            closeBoth(reason: cause.reason + " (a packet did not end in time)")
+        }
+    }
+
+    /// How long a side may take to reach the end of the packet it is in when the relay ends.
+    static let endingGrace = TimeAmount.seconds(3)
+
+    /// This side's stream reached a packet boundary: it sends its farewell and forwards nothing more.
+    private func finishStream() {
+        guard var e = ending, !e.done else { return }
+        e.done = true
+        ending = e
+        if partner?.ending?.done == true { finishEnding() }
+    }
+
+    /// Both streams are at a boundary: write the farewells, then close both channels once they are out.
+    private func finishEnding() {
+        guard let partner, let clientContext = context, let brokerContext = partner.context else { return }
+        let toBroker = ending?.farewell ?? []
+        let toClient = partner.ending?.farewell ?? []
+        let brokerWrite = brokerContext.writeAndFlush(NIOAny(brokerContext.channel.allocator.buffer(bytes: toBroker)))
+        let clientWrite = clientContext.writeAndFlush(NIOAny(clientContext.channel.allocator.buffer(bytes: toClient)))
+        brokerWrite.and(clientWrite).assumeIsolated().whenComplete { _ in
+            clientContext.close(promise: nil)
+            brokerContext.close(promise: nil)
+        }
+    }
+
+    /// While ending: forwards only what completes the current packet; the rest is dropped.
+    private func readWhileEnding(_ buffer: ByteBuffer) {
+        guard let e = ending, !e.done else { return }
+        guard framing != nil else { return finishStream() }
+        let upTo: Int?
+        do { upTo = try framing!.scanToBoundary(buffer) } catch {
+            framing = nil
+            return finishStream()
+        }
+        guard let upTo else {
+            partner?.partnerWrite(NIOAny(buffer))
+            return
+        }
+        if upTo > 0, let head = buffer.getSlice(at: buffer.readerIndex, length: upTo) {
+            partner?.partnerWrite(NIOAny(head))
+        }
+        finishStream()
+    }
 }
 
 extension GlueHandler: ChannelDuplexHandler {
@@ -81,17 +213,21 @@ extension GlueHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let count = unwrapInboundIn(data).readableBytes
+        let buffer = unwrapInboundIn(data)
+        let count = buffer.readableBytes
         switch side {
         case .client: relay.live.addIn(count)
         case .broker: relay.live.addOut(count)
         }
         relay.lastActivity = .now()
+        if ending != nil { return readWhileEnding(buffer) }
+        track(buffer)
         partner?.partnerWrite(data)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         partner?.partnerFlush()
+        if ending?.done == false { context.read() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -108,6 +244,14 @@ extension GlueHandler: ChannelDuplexHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let ending = event as? RelayEnding else {
+            return context.triggerUserOutboundEvent(event, promise: promise)
+        }
+        if side == .client { beginEnding(ending) } else { partner?.beginEnding(ending) }
+        promise?.succeed()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         relay.noteClose("\(side == .client ? "client" : "broker") error: \(error)")
         context.close(promise: nil)
@@ -121,7 +265,7 @@ extension GlueHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if partner?.partnerWritable ?? false {
+        if ending != nil || partner?.partnerWritable ?? false {
             context.read()
         } else {
             pendingRead = true

@@ -1,20 +1,27 @@
+import MQTTCodec
 import NIOCore
+import ProxyControl
 
 /// State shared by the two halves of one relayed connection; both channels live on the same event loop,
 /// so this is only ever touched from that loop.
 final class RelayState {
     let live: LiveConnection
     let idleLimit: TimeAmount
+    /// The client's MQTT protocol level; nil on routes without the mqtt-proxy plugin (plain TCP, no framing).
+    let clientLevel: UInt8?
     var lastActivity = NIODeadline.now()
     /// What ended the relay first ("client closed", "broker closed", "idle timeout", …).
     var closeReason: String?
     /// Position in its loop's `IdleWatch` (-1 when not watched) and what the watch calls when the relay idles.
     var watchIndex = -1
     var closeIdle: ((RelayState) -> Void)?
+    /// Told the code of the broker's CONNACK once it passes.
+    var onConnack: ((UInt8) -> Void)?
 
-    init(live: LiveConnection, idleLimit: TimeAmount) {
+    init(live: LiveConnection, idleLimit: TimeAmount, clientLevel: UInt8?) {
         self.live = live
         self.idleLimit = idleLimit
+        self.clientLevel = clientLevel
     }
 
     /// How many of the two channels have closed.
@@ -29,4 +36,45 @@ final class RelayState {
     func noteClose(_ reason: String) {
         if closeReason == nil { closeReason = reason }
     }
+
+    /// The broker's CONNACK went by with this code.
+    func connackSeen(_ code: UInt8) {
+        onConnack?(code)
+        onConnack = nil
+    }
 }
+
+/// Asks a relay to end between two packets: sent down the client channel's pipeline as a user outbound event, from
+/// any thread, to its client glue.
+struct RelayEnding: Sendable {
+    enum Cause: Sendable {
+        /// The node is drained: MQTT 5 clients are told to use another server (0x9C).
+        case evicted
+        /// The proxy stops: MQTT 5 clients are told it is shutting down (0x8B).
+        case shutdown
+    }
+
+    var cause: Cause
+    /// Sent to MQTT 5 clients as the Server Reference property.
+    var serverReference: String?
+
+    /// The close reason the registry and the log show.
+    var reason: String {
+        switch cause {
+        case .evicted: "evicted (node drained)"
+        case .shutdown: "proxy shutting down"
+        }
+    }
+
+    /// The DISCONNECT for an MQTT 5 client (none for 3.1.x, which has no server DISCONNECT) and the normal one for
+    /// the broker, so that it does not publish the client's will.
+    func farewells(clientLevel: UInt8?) -> (toClient: [UInt8]?, toBroker: [UInt8]?) {
+        guard let clientLevel else { return (nil, nil) }
+        guard clientLevel == 5 else { return (nil, DisconnectEncoder.v3) }
+        let code: ReasonCode = cause == .evicted ? .useAnotherServer : .serverShuttingDown
+        let properties = serverReference.map { [MQTTProperty(.serverReference, .string($0))] } ?? []
+        return (DisconnectEncoder.v5(reasonCode: code, properties: properties), DisconnectEncoder.v5())
+    }
+}
+
+extension RelayEnding.Cause: Equatable {}

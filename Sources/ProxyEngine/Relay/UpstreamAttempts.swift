@@ -20,12 +20,16 @@ struct UpstreamAttempts {
     let started: NIODeadline
     private(set) var pick = PickState()
 
-    init(balancer: UpstreamBalancer, upstreamRetries: Int, retryTimeout: Double?, hashKey: String?) {
+    /// `excluded` nodes (unhealthy or draining) are skipped as if tried: chash walks on to the next ring node.
+    init(balancer: UpstreamBalancer, upstreamRetries: Int, retryTimeout: Double?, hashKey: String?,
+         excluded: NodeIndexSet? = nil)
+    {
         self.balancer = balancer
         self.hashKey = hashKey
         maxAttempts = upstreamRetries + 1
         budget = retryTimeout.flatMap { $0 > 0 ? .nanoseconds(Int64($0 * 1e9)) : nil }
         started = .now()
+        if let excluded { pick.tried = excluded }
     }
 
     /// Attempts made so far (1 while the first is in flight).

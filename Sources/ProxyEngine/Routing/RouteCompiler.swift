@@ -15,11 +15,18 @@ public final class RouteCompiler: Sendable {
 
     private let resolver: NodeResolver
     private let tls: TLSSettings
+    private let health: HealthMonitor?
     private let cache = NIOLockedValueBox([BalancerKey: UpstreamBalancer]())
 
-    public init(resolver: NodeResolver, tls: TLSSettings = TLSSettings()) {
+    public convenience init(resolver: NodeResolver, tls: TLSSettings = TLSSettings()) {
+        self.init(resolver: resolver, tls: tls, health: nil)
+    }
+
+    /// With `health`, routes whose upstream has `checks` get health targets from it.
+    init(resolver: NodeResolver, tls: TLSSettings, health: HealthMonitor?) {
         self.resolver = resolver
         self.tls = tls
+        self.health = health
     }
 
     /// Builds the table. Resolution may block on DNS: call it off the event loops.
@@ -65,6 +72,10 @@ public final class RouteCompiler: Sendable {
             }
         }
         problems.append(contentsOf: failures.map { "stream route \(route.id): \($0)" })
+        let owner = route.upstreamID.map { "upstream \($0)" } ?? "route \(route.id)"
+        let status = health?.status(for: upstream, nodes: resolved, owner: owner)
+            ?? RouteNodeStatus(targets: resolved.map { _ in nil }, addresses: resolved.map(\.address),
+                               weights: resolved.map(\.weight), owner: owner)
         var upstreamTLS: UpstreamTLSContext?
         if upstream.scheme == "tls" {
             do {
@@ -73,14 +84,14 @@ public final class RouteCompiler: Sendable {
                 problems.append("stream route \(route.id): TLS to the brokers cannot be set up: \(error)")
                 return CompiledRoute(route: route, upstream: upstream, nodes: nodes, balancer: nil,
                                      unavailableReason: "TLS to the brokers cannot be set up: \(error)",
-                                     upstreamTLS: nil)
+                                     upstreamTLS: nil, status: status)
             }
         }
         guard resolved.contains(where: { $0.weight > 0 }) else {
             let reason = failures.first
                 ?? (upstream.nodes.isEmpty ? "upstream has no nodes" : "every node has weight 0")
             return CompiledRoute(route: route, upstream: upstream, nodes: nodes, balancer: nil,
-                                 unavailableReason: reason, upstreamTLS: upstreamTLS)
+                                 unavailableReason: reason, upstreamTLS: upstreamTLS, status: status)
         }
         let key = BalancerKey(kind: BalancerKind(upstream.type), nodes: resolved)
         used.insert(key)
@@ -91,7 +102,7 @@ public final class RouteCompiler: Sendable {
             return made
         }
         return CompiledRoute(route: route, upstream: upstream, nodes: nodes, balancer: balancer,
-                             unavailableReason: nil, upstreamTLS: upstreamTLS)
+                             unavailableReason: nil, upstreamTLS: upstreamTLS, status: status)
     }
 }
 

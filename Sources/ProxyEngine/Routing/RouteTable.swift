@@ -33,10 +33,13 @@ public final class CompiledRoute: Sendable {
     public let unavailableReason: String?
     /// Client-side TLS towards the brokers when the upstream's scheme is `tls`.
     let upstreamTLS: UpstreamTLSContext?
+    /// Health and drains: the nodes new clients must not be sent to now, and where to report outcomes.
+    let status: RouteNodeStatus
 
     init(route: StreamRoute, upstream: Upstream, nodes: [CompiledNode], balancer: UpstreamBalancer?,
-         unavailableReason: String?, upstreamTLS: UpstreamTLSContext?)
+         unavailableReason: String?, upstreamTLS: UpstreamTLSContext?, status: RouteNodeStatus)
     {
+        self.status = status
         self.route = route
         self.upstream = upstream
         self.nodes = nodes

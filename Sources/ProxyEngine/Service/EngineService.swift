@@ -5,7 +5,7 @@ import RouteStore
 import ServiceLifecycle
 
 /// Runs the engine as a service: applies store changes live, keeps the store in step with its source, refreshes
-/// DNS, and on graceful shutdown stops accepting and lets open relays finish for up to the drain timeout.
+/// DNS, and on graceful shutdown stops accepting and ends every relay (see `ProxyEngine.shutDown`).
 public final class EngineService: Service, Sendable {
     public let engine: ProxyEngine
     public let store: any RouteStore
@@ -48,9 +48,7 @@ public final class EngineService: Service, Sendable {
                 }
             }
             try? await gracefulShutdown()
-            logger.notice("shutting down: no new connections; draining \(engine.openConnections) open")
-            await engine.stopAccepting()
-            await engine.drain(timeout: engine.settings.drainTimeout)
+            await engine.shutDown()
             group.cancelAll()
         }
         logger.notice("engine stopped")

@@ -1,4 +1,5 @@
 import Atomics
+import Foundation
 import ProxyControl
 
 /// The engine as its clients (console, admin API, demo) see it.
@@ -8,6 +9,7 @@ extension ProxyEngine: EngineControl {
     public func snapshot() -> EngineSnapshot {
         var snapshot = registry.snapshot()
         snapshot.drainTimeout = settings.drainTimeout
+        snapshot.health = health.nodes(active: registry.activeByNode())
         return snapshot
     }
 
@@ -29,5 +31,68 @@ extension ProxyEngine: EngineControl {
 
     public func note(_ message: String, node: String?) {
         registry.record(.note, node: node, message: message)
+    }
+}
+
+extension ProxyEngine {
+    public func drain(node: String, evictPerSecond: Double?, serverReference: String?) async throws(ControlError)
+        -> NodeHealth
+    {
+        if let rate = evictPerSecond, !(rate > 0 && rate.isFinite) {
+            throw .invalid("evict_per_second must be a number > 0 (leave it out to keep existing clients)")
+        }
+        if let reference = serverReference, reference.isEmpty || reference.utf8.count > 65_535 {
+            throw .invalid("server_reference must be a non-empty string")
+        }
+        let info = DrainInfo(evictPerSecond: evictPerSecond, serverReference: serverReference,
+                             since: Date().timeIntervalSince1970)
+        guard health.startDrain(node, info) else { throw .unknownNode(node) }
+        let rate = evictPerSecond.map { "moving \($0) client(s)/s" } ?? "keeping its clients"
+        logger.notice("draining \(node): new clients go elsewhere, \(rate)")
+        registry.record(.health, node: node, message: "drain started: new clients go elsewhere, \(rate)")
+        return snapshot().health.first { $0.node == node }
+            ?? NodeHealth(node: node, checked: false, healthy: true, state: "unchecked", drain: info)
+    }
+
+    public func undrain(node: String) async -> Bool {
+        guard health.stopDrain(node) else { return false }
+        logger.notice("drain of \(node) ended")
+        registry.record(.health, node: node, message: "drain ended: the node takes new clients again")
+        return true
+    }
+
+    /// Stops for good: no new connections, every relay ended between packets (MQTT 5 clients hear 0x8B, brokers a
+    /// normal DISCONNECT), done as soon as the last is gone; whatever is left after `drain_timeout` is cut.
+    public func shutDown() async {
+        let open = openConnections
+        logger.notice("shutting down: no new connections; ending \(open) open connection(s)")
+        await stopAccepting()
+        let left = await endAllConnections(timeout: settings.drainTimeout)
+        if left > 0 { logger.notice("\(left) connection(s) did not end within \(settings.drainTimeout) s; closing them") }
+        await drain(timeout: 0)
+        health.stop()
+    }
+
+    public func endAllConnections(timeout: Double) async -> Int {
+        let ending = RelayEnding(cause: .shutdown, serverReference: settings.shutdownServerReference)
+        shutdown.begin(ending)
+        closePending()
+        let relays = registry.allLiveConnections().sorted { $0.info.id < $1.info.id }
+        let deadline = Date().addingTimeInterval(timeout)
+        if let rate = settings.shutdownEvictPerSecond {
+            for relay in relays where Date() < deadline {
+                relay.end(ending)
+                try? await Task.sleep(nanoseconds: UInt64(1e9 / rate))
+            }
+        } else {
+            for relay in relays { relay.end(ending) }
+        }
+        var version = snapshotVersion
+        while openConnections > 0 {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { break }
+            version = await nextVersion(after: version, timeout: min(left, 0.25))
+        }
+        return openConnections
     }
 }

@@ -30,6 +30,10 @@ public final class ProxyEngine: Sendable {
     let group: EventLoopGroup
     let compiler: RouteCompiler
     let resolver: NodeResolver
+    /// Health checks and drains of the brokers.
+    let health: HealthMonitor
+    /// Set when the relays are being ended for good.
+    let shutdown = ShutdownState()
     private let table = NIOLockedValueBox(RouteTable())
     private let servers = NIOLockedValueBox([Channel]())
     private let children = NIOLockedValueBox([ObjectIdentifier: Channel]())
@@ -42,8 +46,12 @@ public final class ProxyEngine: Sendable {
         self.group = group
         self.logger = logger
         self.resolver = resolver
-        self.compiler = RouteCompiler(resolver: resolver, tls: settings.tls)
-        self.registry = ConnectionRegistry(eventCapacity: settings.eventBufferSize, metrics: metrics)
+        let registry = ConnectionRegistry(eventCapacity: settings.eventBufferSize, metrics: metrics)
+        self.registry = registry
+        // Probes run on NIO's shared loops, never on the relays' own.
+        health = HealthMonitor(registry: registry, logger: logger, instance: settings.resolvedInstanceID,
+                               loop: MultiThreadedEventLoopGroup.singleton.next())
+        self.compiler = RouteCompiler(resolver: resolver, tls: settings.tls, health: health)
     }
 
     /// The route table new connections are matched against.
@@ -69,6 +77,7 @@ public final class ProxyEngine: Sendable {
             return true
         }
         if installed {
+            health.install(compiled.routes.map(\.status))
             logger.info("route table version \(compiled.version): \(compiled.routes.count) stream route(s)")
         }
         return compiled
@@ -115,7 +124,7 @@ public final class ProxyEngine: Sendable {
     private func makeBootstrap(tls: Bool) -> ServerBootstrap {
         let env = ConnectionEnvironment(registry: registry, settings: settings, logger: logger,
                                         idleWatches: idleWatches, table: { [table] in table.withLockedValue { $0 } },
-                                        connector: NIOUpstreamConnector())
+                                        connector: NIOUpstreamConnector(), health: health, shutdown: shutdown)
         let children = self.children
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -174,6 +183,14 @@ public final class ProxyEngine: Sendable {
         for channel in list {
             try? await channel.close()
         }
+    }
+
+    /// Closes the client connections not relayed yet (waiting for a CONNECT or a broker): on shutdown they would
+    /// only be refused later.
+    func closePending() {
+        let relayed = Set(registry.allLiveConnections().compactMap { $0.channel.map(ObjectIdentifier.init) })
+        let pending = children.withLockedValue { $0.filter { !relayed.contains($0.key) }.map(\.value) }
+        for channel in pending { channel.close(promise: nil) }
     }
 
     /// Number of client connections still open (relayed or still being examined).

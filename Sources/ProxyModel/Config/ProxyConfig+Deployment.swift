@@ -117,6 +117,21 @@ extension ProxyConfig {
             case "connect_timeout": e.connectTimeout = try seconds()
             case "idle_timeout": e.idleTimeout = try seconds()
             case "drain_timeout": e.drainTimeout = try seconds()
+            case "shutdown_evict_per_second":
+                guard let d = v.doubleValue, d > 0 else {
+                    throw fail(path, "shutdown_evict_per_second must be a number of connections per second > 0")
+                }
+                e.shutdownEvictPerSecond = d
+            case "shutdown_server_reference":
+                guard let s = v.stringValue, !s.isEmpty, s.utf8.count <= 65_535 else {
+                    throw fail(path, "shutdown_server_reference must be a non-empty string (e.g. \"mqtt-2.example.com:1883\")")
+                }
+                e.shutdownServerReference = s
+            case "instance_id":
+                guard let s = v.stringValue, !s.isEmpty, s.count <= 64 else {
+                    throw fail(path, "instance_id must be a string of 1–64 characters")
+                }
+                e.instanceID = s
             case "dns_refresh": e.dnsRefresh = try seconds()
             case "store_watch_interval": e.storeWatchInterval = try seconds()
             case "admin_body_limit":

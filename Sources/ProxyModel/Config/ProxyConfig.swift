@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which proxy planes are on (`apisix.proxy_mode`).
 public enum ProxyMode: String, Sendable {
     case http
@@ -69,8 +71,14 @@ public struct EngineSettings: Sendable, Hashable {
     public var connectTimeout: Double = 6
     /// Default idle limit of a proxied connection when its upstream sets no timeout, in seconds.
     public var idleTimeout: Double = 600
-    /// On shutdown, how long open relays may go on before they are cut, in seconds.
+    /// On shutdown, how long relays may take to end before they are cut, in seconds.
     public var drainTimeout: Double = 10
+    /// On shutdown, relays ended per second (nil: all at once).
+    public var shutdownEvictPerSecond: Double?
+    /// On shutdown, the Server Reference sent to MQTT 5 clients with DISCONNECT 0x8B.
+    public var shutdownServerReference: String?
+    /// This instance's name (health probes' client ids, fleet registration); nil: host name and process id.
+    public var instanceID: String?
     /// How often DNS names of nodes are resolved again, in seconds.
     public var dnsRefresh: Double = 30
     /// How often the store file is checked for changes, in seconds.
@@ -84,6 +92,11 @@ public struct EngineSettings: Sendable, Hashable {
     /// TLS listener settings (`apisix.ssl`).
     public var tls = TLSSettings()
     public init() {}
+
+    /// `instanceID`, or the host name and process id.
+    public var resolvedInstanceID: String {
+        instanceID ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
 }
 
 /// `apisix.ssl`: defaults for TLS listeners and for TLS towards brokers.

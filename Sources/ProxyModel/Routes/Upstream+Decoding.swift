@@ -48,10 +48,7 @@ extension Upstream {
             scheme = s
         }
         if let t = r.value("tls") { tls = try Upstream.decodeTLS(t, path: r.path("tls")) }
-        if let c = r.value("checks") {
-            guard case .object = c else { throw r.error("checks", "invalid checks: expected an object") }
-            checks = c
-        }
+        if let c = r.value("checks") { checks = try HealthChecks(json: c, prefix: r.path("checks")) }
         // HTTP-only APISIX fields: valid in an APISIX upstream, meaningless for stream proxying.
         _ = try r.string("pass_host")
         _ = try r.string("upstream_host")

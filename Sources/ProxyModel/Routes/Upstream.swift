@@ -73,8 +73,8 @@ public struct Upstream: Sendable, Hashable {
     /// `tcp` (default) or `tls`.
     public var scheme: String = "tcp"
     public var tls: UpstreamTLS?
-    /// Health-check configuration, kept as written (health checking is not implemented yet).
-    public var checks: JSONValue?
+    /// Health checks (`checks.active`, `checks.passive`); nil: every node is used whatever its health.
+    public var checks: HealthChecks?
     public var createTime: Int?
     public var updateTime: Int?
 
