@@ -34,7 +34,10 @@ public enum AdminServer {
         router.middlewares.add(AdminAuthMiddleware(config: settings.admin))
         ResourceRoutes(store: store, engine: engine, proxyMode: settings.proxyMode, bodyLimit: settings.bodyLimit)
             .register(on: router)
-        if let engine { StatusRoutes(engine: engine).register(on: router) }
+        if let engine {
+            StatusRoutes(engine: engine).register(on: router)
+            NodeRoutes(engine: engine).register(on: router)
+        }
         if let metrics {
             router.get("/metrics") { _, _ in
                 Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -48,7 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
         let controller = try await DemoController.start(settings: settings, engine: runtime.engine, store: runtime.store)
         let (listening, admin, churn, duration) = (runtime.listenAddresses, runtime.adminAddress, churn, duration)
         let demo = DemoService(controller: controller, proxyPort: {
-            await listening.value()?.first.flatMap(HostPort.init)?.port
+            await listening.value()?.first.flatMap { HostPort($0) }?.port
         }, headlessDuration: headless ? duration : nil, onStarted: { port in
             let banner = settings.banner(proxyPort: port, admin: await admin.value() ?? "?", cluster: controller.cluster,
                                          churn: churn)

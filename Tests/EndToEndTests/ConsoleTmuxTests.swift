@@ -23,15 +23,13 @@ struct ConsoleTmuxTests {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             var upstreams: [RecordingUpstream] = []
             for _ in 0..<2 { upstreams.append(try await RecordingUpstream.start(greeting: .connack, group: group)) }
-            let streamPort = try ExternalTools.freePort()
-            let adminPort = try ExternalTools.freePort()
             try """
                 apisix:
                   stream_proxy:
-                    tcp: ["127.0.0.1:\(streamPort)"]
+                    tcp: ["127.0.0.1:0"]
                 deployment:
                   admin:
-                    admin_listen: {ip: 127.0.0.1, port: \(adminPort)}
+                    admin_listen: {ip: 127.0.0.1, port: 0}
                 mqtt_proxy:
                   drain_timeout: 1
 
@@ -50,6 +48,18 @@ struct ConsoleTmuxTests {
                            "--log-file", dir + "/console.log"].map(q).joined(separator: " ")
             let command = "sh -c \(q("\(console); echo \"\(exitMarker) $?]\"; stty -a; exec sleep 600"))"
             let tmux = try await TmuxSession.start(tmux: tmuxPath, command: command)
+            // The listener binds any free port; the log says which.
+            let log = dir + "/console.log"
+            let ready = await eventually(timeout: 20) {
+                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("ready: stream listeners ")
+            }
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            guard ready, let line = ServeProcess.line(after: "ready: stream listeners ", in: text),
+                  let streamPort = Int(line.split(separator: ";")[0].split(separator: ":").last ?? "")
+            else {
+                await tmux.stop()
+                throw BrokerError(message: "the console did not start: \(text)")
+            }
             return Fixture(tmux: tmux, directory: dir, streamPort: streamPort, upstreams: upstreams)
         }
 

@@ -60,15 +60,13 @@ struct ServeCommandTests {
         defer { broker.stop() }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = try ExternalTools.freePort()
-        let adminPort = try ExternalTools.freePort()
         try """
             apisix:
               stream_proxy:
-                tcp: ["127.0.0.1:\(port)"]
+                tcp: ["127.0.0.1:0"]
             deployment:
               admin:
-                admin_listen: {ip: 127.0.0.1, port: \(adminPort)}
+                admin_listen: {ip: 127.0.0.1, port: 0}
             mqtt_proxy:
               drain_timeout: 2
 
@@ -82,15 +80,15 @@ struct ServeCommandTests {
             #END
 
             """.write(toFile: dir + "/apisix.yaml", atomically: true, encoding: .utf8)
-        let serve = try ChildProcess(binary, ["serve", "--config", dir + "/config.yaml"])
+        let serve = try await ServeProcess(binary: binary, arguments: ["--config", dir + "/config.yaml"])
         defer { serve.stop() }
-        #expect(await eventually(timeout: 20) { serve.text.contains("ready:") }, "\(serve.text)")
+        let port = try #require(serve.streamPorts.first)
         let pub = try ChildProcess(tools["mosquitto_pub"]!, ["-h", "127.0.0.1", "-p", "\(port)", "-i", "cmd-test",
                                                              "-t", "t", "-m", "m", "-V", "mqttv311"])
         #expect(await pub.wait(timeout: 10) == 0, "\(pub.text)")
         #expect(serve.text.contains("proxy request to \(broker.address)"))
         kill(serve.pid, SIGTERM)
-        #expect(await serve.wait(timeout: 10) == 0)
+        #expect(await serve.child.wait(timeout: 10) == 0)
         #expect(serve.text.contains("engine stopped"))
     }
 

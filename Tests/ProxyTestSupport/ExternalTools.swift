@@ -160,9 +160,10 @@ public final class MosquittoBroker: Sendable {
         }
     }
 
-    /// Starts mosquitto on `host` and `port` (a free port when nil); with `tls` the listener speaks TLS only.
+    /// Starts mosquitto on `host` and `port` (a free port when nil); with `tls` the listener speaks TLS only;
+    /// without `allowAnonymous` every CONNECT without credentials gets CONNACK 0x05 (3.1.1) / 0x87 (5).
     public static func start(binary: String, host: String = "127.0.0.1", port fixedPort: Int? = nil,
-                             tls: TLS? = nil) async throws -> MosquittoBroker
+                             tls: TLS? = nil, allowAnonymous: Bool = true) async throws -> MosquittoBroker
     {
         let dir = NSTemporaryDirectory() + "mosquitto-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -179,7 +180,7 @@ public final class MosquittoBroker: Sendable {
         }
         for _ in 0..<(fixedPort == nil ? 5 : 1) {
             let port = try fixedPort ?? ExternalTools.freePort()
-            let conf = "listener \(port) \(host)\n\(tlsLines)allow_anonymous true\npersistence false\n"
+            let conf = "listener \(port) \(host)\n\(tlsLines)allow_anonymous \(allowAnonymous)\npersistence false\n"
             try conf.write(toFile: dir + "/mosquitto.conf", atomically: true, encoding: .utf8)
             let child = try ChildProcess(binary, ["-c", dir + "/mosquitto.conf", "-v"])
             let deadline = Date().addingTimeInterval(5)
@@ -213,8 +214,15 @@ public final class MosquittoBroker: Sendable {
     /// `host:port`.
     public var address: String { "\(host):\(port)" }
 
+    /// Freezes the broker (SIGSTOP, by its PID): the kernel still accepts connections, nothing answers them.
+    public func hang() { kill(child.pid, SIGSTOP) }
+
+    /// Lets a frozen broker run again (SIGCONT).
+    public func unhang() { kill(child.pid, SIGCONT) }
+
     /// Stops the broker by its PID and removes its folder.
     public func stop() {
+        unhang()
         child.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -229,7 +237,9 @@ extension Trait where Self == ConditionTrait {
     }
 }
 
+/// A test's helper process or server could not do its part.
 public struct BrokerError: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import ProxyControl
 import X509
 
 /// Bytes received on a test connection, and whether it was closed, readable from any thread.
@@ -194,4 +195,19 @@ public func withEventLoopGroup<T: Sendable>(_ body: (MultiThreadedEventLoopGroup
         try? await group.shutdownGracefully()
         throw error
     }
+}
+
+/// Waits, woken by the engine's own changes (not by polling), until `condition` holds for its snapshot; false
+/// after `timeout` seconds.
+public func until(_ engine: any EngineControl, timeout: Double = 10,
+                  _ condition: (EngineSnapshot) -> Bool) async -> Bool
+{
+    let deadline = Date().addingTimeInterval(timeout)
+    var version = engine.snapshotVersion
+    while !condition(engine.snapshot()) {
+        let left = deadline.timeIntervalSinceNow
+        if left <= 0 { return false }
+        version = await engine.nextVersion(after: version, timeout: min(left, 0.5))
+    }
+    return true
 }

@@ -145,7 +145,7 @@ final class GlueHandler {
         for glue in [self, partner] where glue.framing?.isAtBoundary ?? true {
             glue.finishStream()
         }
-        guard !(ending?.done ?? true) || !(partner.ending?.done ?? true) else { return finishEnding() }
+        guard !relay.endingFinished else { return }
         // A side mid-packet must read on to the packet's end, whatever its partner's backlog.
         context?.read()
         partner.context?.read()
@@ -167,9 +167,12 @@ final class GlueHandler {
 
     /// Both streams are at a boundary: write the farewells, then close both channels once they are out.
     private func finishEnding() {
-        guard let partner, let clientContext = context, let brokerContext = partner.context else { return }
-        let toBroker = ending?.farewell ?? []
-        let toClient = partner.ending?.farewell ?? []
+        guard let partner, !relay.endingFinished else { return }
+        relay.endingFinished = true
+        let (client, broker) = side == .client ? (self, partner) : (partner, self)
+        guard let clientContext = client.context, let brokerContext = broker.context else { return }
+        let toBroker = client.ending?.farewell ?? []
+        let toClient = broker.ending?.farewell ?? []
         let brokerWrite = brokerContext.writeAndFlush(NIOAny(brokerContext.channel.allocator.buffer(bytes: toBroker)))
         let clientWrite = clientContext.writeAndFlush(NIOAny(clientContext.channel.allocator.buffer(bytes: toClient)))
         brokerWrite.and(clientWrite).assumeIsolated().whenComplete { _ in

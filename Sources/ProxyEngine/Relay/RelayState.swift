@@ -15,6 +15,8 @@ final class RelayState {
     /// Position in its loop's `IdleWatch` (-1 when not watched) and what the watch calls when the relay idles.
     var watchIndex = -1
     var closeIdle: ((RelayState) -> Void)?
+    /// Set once the farewells of an ending are written.
+    var endingFinished = false
     /// Told the code of the broker's CONNACK once it passes.
     var onConnack: ((UInt8) -> Void)?
 

@@ -70,8 +70,8 @@ extension ProxyConfig {
                         }
                         admin.listenHost = ip
                     case "port":
-                        guard let port = item.intValue, (1...65535).contains(port) else {
-                            throw fail("\(path).port", "admin_listen.port must be 1…65535")
+                        guard let port = item.intValue, (0...65535).contains(port) else {
+                            throw fail("\(path).port", "admin_listen.port must be 0…65535 (0: any free port)")
                         }
                         admin.listenPort = port
                     default:

@@ -167,13 +167,14 @@ extension ProxyConfig {
     private static func address(_ value: JSONValue, path: String, fail: (String, String) -> SourceError)
         throws(SourceError) -> StreamListener
     {
+        // Port 0 binds any free port; the one bound is logged ("ready: stream listeners …").
         if let port = value.intValue {
-            guard (1...65535).contains(port) else { throw fail(path, "port \(port) is out of range 1…65535") }
+            guard (0...65535).contains(port) else { throw fail(path, "port \(port) is out of range 0…65535") }
             return StreamListener(port: port)
         }
         guard let s = value.stringValue else { throw fail(path, "expected a port or \"ip:port\"") }
-        if let port = Int(s), (1...65535).contains(port) { return StreamListener(port: port) }
-        guard let endpoint = HostPort(s), IPAddressBytes(endpoint.host) != nil else {
+        if let port = Int(s), (0...65535).contains(port) { return StreamListener(port: port) }
+        guard let endpoint = HostPort(s, allowingAnyPort: true), IPAddressBytes(endpoint.host) != nil else {
             throw fail(path, "invalid listen address \(s) (expected \"ip:port\")")
         }
         return StreamListener(host: endpoint.host, port: endpoint.port)

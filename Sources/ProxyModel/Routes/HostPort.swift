@@ -11,9 +11,10 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses `host:port` or `[ipv6]:port`. Nil when the host is empty, the port is not a number in 1…65535,
-    /// or an IPv6 address is not bracketed (`::1:1883` could be read two ways).
-    public init?(_ text: some StringProtocol) {
+    /// Parses `host:port` or `[ipv6]:port`. Nil when the host is empty, the port is not a number in 1…65535 (0
+    /// too with `allowingAnyPort`: a listener's "any free port"), or an IPv6 address is not bracketed (`::1:1883`
+    /// could be read two ways).
+    public init?(_ text: some StringProtocol, allowingAnyPort: Bool = false) {
         let host: Substring
         let portText: Substring
         let text = Substring(text)
@@ -30,7 +31,7 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
             if host.contains(":") { return nil }
         }
         guard !host.isEmpty, portText.allSatisfy({ $0 >= "0" && $0 <= "9" }), let port = Int(portText),
-              HostPort.ports.contains(port)
+              HostPort.ports.contains(port) || (allowingAnyPort && port == 0)
         else { return nil }
         self.init(host: String(host), port: port)
     }

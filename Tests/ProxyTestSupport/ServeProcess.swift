@@ -1,0 +1,43 @@
+import Foundation
+
+/// `mqtt-proxy serve` as a child process, configured with port 0 everywhere and asked which ports it bound (from
+/// its `ready:` and `admin API on` log lines): no port is probed and released first, so tests running side by side
+/// never race for one.
+public final class ServeProcess: Sendable {
+    public let child: ChildProcess
+    /// The bound stream listener ports, in config order.
+    public let streamPorts: [Int]
+    public let adminPort: Int
+
+    /// Starts `binary serve` with `arguments`; throws when it does not say it is ready within `timeout`.
+    public init(binary: String, arguments: [String], timeout: Double = 20) async throws {
+        child = try ChildProcess(binary, ["serve"] + arguments)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, child.isRunning,
+              !(child.text.contains("ready: stream listeners") && child.text.contains("admin API on "))
+        {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let text = child.text
+        guard let ready = ServeProcess.line(after: "ready: stream listeners ", in: text),
+              let admin = ServeProcess.line(after: "admin API on ", in: text)
+        else {
+            child.stop()
+            throw BrokerError(message: "serve did not start: \(text)")
+        }
+        streamPorts = ready.split(separator: ";")[0].split(separator: ",")
+            .compactMap { Int($0.split(separator: ":").last?.split(separator: " ").first ?? "") }
+        adminPort = Int(admin.split(separator: ":").last ?? "") ?? 0
+    }
+
+    /// The rest of the first log line containing `marker`, after it.
+    public static func line(after marker: String, in text: String) -> String? {
+        guard let range = text.range(of: marker) else { return nil }
+        let rest = text[range.upperBound...]
+        return String(rest.prefix { $0 != "\n" }).trimmingCharacters(in: .whitespaces)
+    }
+
+    public var pid: pid_t { child.pid }
+    public var text: String { child.text }
+    public func stop() { child.stop() }
+}
