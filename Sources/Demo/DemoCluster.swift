@@ -77,6 +77,25 @@ public final class DemoCluster: Sendable {
         return true
     }
 
+    /// Freezes the broker at `address` (it accepts and never answers); false when it is not running or already frozen.
+    @discardableResult
+    public func hang(_ address: String) async -> Bool {
+        guard let broker = broker(at: address), !deadAddresses.contains(address), !broker.isHung else { return false }
+        await broker.hang()
+        return true
+    }
+
+    /// Lets a frozen broker answer again; false when it was not frozen.
+    @discardableResult
+    public func unhang(_ address: String) async -> Bool {
+        guard let broker = broker(at: address), broker.isHung else { return false }
+        await broker.unhang()
+        return true
+    }
+
+    /// Addresses of the brokers that are frozen right now.
+    public var hungAddresses: Set<String> { Set(brokers.filter(\.isHung).map(\.address)) }
+
     /// Stops every broker for good.
     public func stop() async {
         for broker in brokers { await broker.stop() }
@@ -91,6 +110,9 @@ public final class DemoCluster: Sendable {
             "plugins": ["mqtt-proxy": ["protocol_name": "MQTT", "protocol_level": 4]],
             "upstream": [
                 "type": "chash", "key": "mqtt_client_id",
+                // Probes that notice a frozen broker within about three seconds.
+                "checks": ["active": ["type": "mqtt", "timeout": 0.5, "healthy": ["interval": 1, "successes": 1],
+                                      "unhealthy": ["interval": 1, "timeouts": 2, "tcp_failures": 1]]],
                 "nodes": .array(nodes.map { node in
                     let endpoint = HostPort(node.address) ?? HostPort(host: node.address, port: 1883)
                     return ["host": .string(endpoint.host), "port": .int(endpoint.port), "weight": .int(node.weight)]

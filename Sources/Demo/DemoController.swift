@@ -87,9 +87,9 @@ public final class DemoController: Sendable {
     /// Clients the ring places on another live node than the one they are on.
     private func misplaced() async -> [RebalancePreview.Move] {
         let resources = await store.snapshot().resources
-        let dead = cluster.deadAddresses
+        let gone = cluster.deadAddresses.union(cluster.hungAddresses)
         return await engine.previewRebalance(proposed: resources).moves.filter { move in
-            move.routeID == DemoCluster.routeID && move.to.map { !dead.contains($0) } == true
+            move.routeID == DemoCluster.routeID && move.to.map { !gone.contains($0) } == true
         }
     }
 
@@ -118,12 +118,94 @@ public final class DemoController: Sendable {
             return "\(name) could not be revived: \(error)"
         }
         engine.note("demo: revived \(name) (\(address))", node: address)
+        // Its health check counted it down while it was dead; clients go back once it counts it up again.
+        _ = await waitForHealth(address, healthy: true)
         let sent = await rebalance()
         await settle()
         let change = DemoChange.compare(time: timeline.elapsed, description: "revive \(name) (\(address))",
                                         node: address, before: before, after: placement())
         timeline.append(change)
         return "revived \(name): \(sent) client(s) sent back, \(change.movedToNode) now on it"
+    }
+
+    /// Freezes a broker (it accepts and answers nothing); once its health check counts it down, its clients are
+    /// reconnected, and the proxy places them on the next ring node.
+    @discardableResult
+    public func hang(_ address: String) async -> String {
+        let before = placement()
+        let name = cluster.broker(at: address)?.name ?? address
+        guard await cluster.hang(address) else { return "\(name) is not running or already frozen" }
+        engine.note("demo: froze \(name) (\(address)); the health check should count it down", node: address)
+        let started = Date()
+        guard await waitForHealth(address, healthy: false) else {
+            return "froze \(name), but its health check did not count it down within 15 s"
+        }
+        let detected = Date().timeIntervalSince(started)
+        await rebalance()
+        await settle()
+        let change = DemoChange.compare(time: timeline.elapsed, description: "hang \(name) (\(address))",
+                                        node: address, before: before, after: placement())
+        timeline.append(change)
+        return String(format: "froze %@: unhealthy after %.1f s; %d of its %d clients moved to other nodes",
+                      name, detected, change.movedFromNode, change.onNodeBefore)
+    }
+
+    /// Lets a frozen broker answer again; once it is healthy, the clients the ring places on it are sent back.
+    @discardableResult
+    public func unhang(_ address: String) async -> String {
+        let before = placement()
+        let name = cluster.broker(at: address)?.name ?? address
+        guard await cluster.unhang(address) else { return "\(name) is not frozen" }
+        engine.note("demo: \(name) (\(address)) answers again", node: address)
+        _ = await waitForHealth(address, healthy: true)
+        let sent = await rebalance()
+        await settle()
+        let change = DemoChange.compare(time: timeline.elapsed, description: "unhang \(name) (\(address))",
+                                        node: address, before: before, after: placement())
+        timeline.append(change)
+        return "\(name) answers again: \(sent) client(s) sent back, \(change.movedToNode) now on it"
+    }
+
+    /// Drains a node at `evictPerSecond`: its clients are moved off (they reconnect onto the next ring node).
+    @discardableResult
+    public func drain(_ address: String, evictPerSecond: Double = 20) async -> String {
+        let before = placement()
+        let name = cluster.broker(at: address)?.name ?? address
+        do throws(ControlError) {
+            _ = try await engine.drain(node: address, evictPerSecond: evictPerSecond, serverReference: nil)
+        } catch {
+            return "\(name) not drained: \(error)"
+        }
+        await settle()
+        let change = DemoChange.compare(time: timeline.elapsed, description: "drain \(name) (\(address))",
+                                        node: address, before: before, after: placement())
+        timeline.append(change)
+        return "draining \(name): \(change.movedFromNode) of its \(change.onNodeBefore) clients moved to other nodes"
+    }
+
+    /// Ends a drain; the clients the ring places on the node are sent back.
+    @discardableResult
+    public func undrain(_ address: String) async -> String {
+        let before = placement()
+        let name = cluster.broker(at: address)?.name ?? address
+        guard await engine.undrain(node: address) else { return "\(name) is not drained" }
+        let sent = await rebalance()
+        await settle()
+        let change = DemoChange.compare(time: timeline.elapsed, description: "undrain \(name) (\(address))",
+                                        node: address, before: before, after: placement())
+        timeline.append(change)
+        return "\(name) takes clients again: \(sent) client(s) sent back, \(change.movedToNode) now on it"
+    }
+
+    /// Waits until the engine counts `address` healthy (or not), at most 15 s.
+    private func waitForHealth(_ address: String, healthy: Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(15)
+        var version = engine.snapshotVersion
+        while Date() < deadline, !Task.isCancelled {
+            if engine.snapshot().health.first(where: { $0.node == address })?.healthy == healthy { return true }
+            version = await engine.nextVersion(after: version, timeout: 0.5)
+        }
+        return false
     }
 
     /// Starts a new broker (not yet in the route) and returns its address.
@@ -200,20 +282,22 @@ public final class DemoController: Sendable {
             placement: placement(), changes: timeline.all)
     }
 
-    /// The headless scenario: let the fleet settle, kill the second broker a third of the way in, revive it
-    /// at two thirds, and let it run to the end.
+    /// The headless scenario over `duration` seconds: after the fleet settles, the second broker is killed and
+    /// revived, then frozen and thawed (the health check must notice), then the last broker is drained and
+    /// undrained; each step at its own seventh of the run, and the run goes on to the end.
     public func runScenario(duration: Double, progress: @Sendable (String) -> Void = { _ in }) async {
-        await settle(timeout: max(3, duration / 3 - 1))
-        let victim = cluster.brokers.count > 1 ? cluster.brokers[1].address : cluster.brokers.first?.address
-        await sleep(until: duration / 3)
-        if let victim {
-            let outcome = await kill(victim)
-            logger.notice("demo: \(outcome)")
-            progress(String(format: "t=%.1fs ", timeline.elapsed) + outcome)
-        }
-        await sleep(until: duration * 2 / 3)
-        if let victim {
-            let outcome = await revive(victim)
+        await settle(timeout: max(3, duration / 7 - 1))
+        let brokers = cluster.brokers.map(\.address)
+        guard let victim = brokers.count > 1 ? brokers[1] : brokers.first else { return }
+        let drained = brokers.last ?? victim
+        let steps: [@Sendable () async -> String] = [
+            { await self.kill(victim) }, { await self.revive(victim) },
+            { await self.hang(victim) }, { await self.unhang(victim) },
+            { await self.drain(drained) }, { await self.undrain(drained) },
+        ]
+        for (index, step) in steps.enumerated() {
+            await sleep(until: duration * Double(index + 1) / Double(steps.count + 1))
+            let outcome = await step()
             logger.notice("demo: \(outcome)")
             progress(String(format: "t=%.1fs ", timeline.elapsed) + outcome)
         }

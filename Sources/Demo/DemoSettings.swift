@@ -37,6 +37,8 @@ public struct DemoSettings: Sendable, Equatable {
         config.admin.listenPort = adminPort
         config.engine.connectTimeout = 1
         config.engine.storeWatchInterval = 1
+        // A client of a frozen broker that reconnects leaves a half-closed relay behind; it goes after a second.
+        config.engine.halfCloseTimeout = 1
         return config
     }
 

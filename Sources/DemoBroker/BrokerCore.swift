@@ -59,6 +59,8 @@ final class BrokerCore: Sendable {
         var connectsTotal = 0
         var messagesIn = 0
         var messagesOut = 0
+        /// Frozen: connections are accepted but nothing is read from them (like a broker under SIGSTOP).
+        var hung = false
     }
 
     /// The outcome of a CONNECT.
@@ -111,6 +113,14 @@ final class BrokerCore: Sendable {
             events.emit(.disconnected(clientID: client, reason: reason))
         }
         return channels
+    }
+
+    /// Freezes or thaws the broker; returns every connection's channel, whose reading must follow.
+    func setHung(_ hung: Bool) -> [Channel] {
+        state.withLockedValue { s in
+            s.hung = hung
+            return Array(s.connections.values)
+        }
     }
 
     /// Registers an accepted connection of `epoch`; nil when that epoch is over (the caller closes it).

@@ -79,7 +79,9 @@ public final class DemoBroker: Sendable {
                     guard let connection = core.accept(channel, epoch: epoch) else {
                         return channel.close()
                     }
+                    let hung = core.read { $0.hung }
                     return channel.eventLoop.makeCompletedFuture {
+                        if hung { try channel.syncOptions?.setOption(.autoRead, value: false) }
                         let pipeline = channel.pipeline.syncOperations
                         let decoder = MQTTFrameDecoder(maxPacketSize: maximumPacketSize)
                         try pipeline.addHandler(ByteToMessageHandler(decoder))
@@ -92,6 +94,24 @@ public final class DemoBroker: Sendable {
             throw DemoBrokerError.bindFailed(name: name, host: host, port: port, reason: "\(error)")
         }
     }
+
+    // MARK: - Freezing
+
+    /// Freezes the broker as a SIGSTOP would: it goes on accepting connections, and nothing is read from any of
+    /// them (no CONNACK, no PINGRESP) until `unhang()`.
+    public func hang() async {
+        for channel in core.setHung(true) { try? await channel.setOption(.autoRead, value: false) }
+        logger.notice("demo broker frozen", metadata: ["address": "\(address)"])
+    }
+
+    /// Lets a frozen broker read and answer again; what its clients sent meanwhile is handled then.
+    public func unhang() async {
+        for channel in core.setHung(false) { try? await channel.setOption(.autoRead, value: true) }
+        logger.notice("demo broker answers again", metadata: ["address": "\(address)"])
+    }
+
+    /// Whether the broker is frozen.
+    public var isHung: Bool { core.read { $0.hung } }
 
     // MARK: - Observability
 

@@ -34,6 +34,10 @@ public protocol EngineControl: Sendable {
     /// Ends the drain of `node`; false when it was not drained.
     func undrain(node: String) async -> Bool
 
+    /// Where the chash-placed clients now on `node` would go if it were drained (the next ring node that is neither
+    /// unhealthy nor drained); applies nothing.
+    func previewDrain(node: String) async -> RebalancePreview
+
     /// Ends every relay as shutdown does (MQTT 5: DISCONNECT 0x8B server shutting down; 3.1.x: closed after what is
     /// in flight), at the configured rate; returns once none is left, or after `timeout` seconds with how many are.
     func endAllConnections(timeout: Double) async -> Int

@@ -4,14 +4,13 @@ import Demo
 import ProxyModel
 import ServiceLifecycle
 
-/// `mqtt-proxy demo`: demo brokers, a chash route over them and simulated clients through the proxy, under the
-/// console (or headless: a kill-and-revive scenario and its report).
+/// `mqtt-proxy demo`: demo brokers, a chash route and simulated clients, under the console or headless.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Demo brokers, a chash route and simulated clients, shown in the console (or headless).",
-        discussion: "Demo keys in Clients → Nodes: k kill, r revive, + add a broker, - remove a node, w weight. "
-            + "Headless: the second broker is killed at 1/3 and revived at 2/3, then a report of shares and moves.")
+        discussion: "Demo keys in Clients → Nodes: k kill, r revive, h/H hang/unhang, D/U drain/undrain, + add, - remove, "
+            + "w weight. Headless: kill, revive, hang, unhang, drain, undrain, then a report of shares and moves.")
 
     @Option(name: .long, help: "Number of demo brokers.") var brokers = 3
     @Option(name: .long, help: "Number of simulated clients.") var clients = 200
@@ -25,7 +24,6 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Admin API port (default 9180 when free, else any free port; 0: any free port).")
     var adminPort: Int?
     @OptionGroup var log: LogOptions
-
     func validate() throws {
         guard (1...50).contains(brokers) else { throw ValidationError("--brokers must be 1…50") }
         guard (1...20_000).contains(clients) else { throw ValidationError("--clients must be 1…20000") }
@@ -35,8 +33,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         if !headless { try requireTerminal(orElse: " (or run `mqtt-proxy demo --headless`)") }
-        let settings = DemoSettings(brokers: brokers, clients: clients, churnPerSecond: DemoSettings.parseChurn(churn) ?? 5,
-                                    seed: seed)
+        let rate = DemoSettings.parseChurn(churn) ?? 5
+        let settings = DemoSettings(brokers: brokers, clients: clients, churnPerSecond: rate, seed: seed)
 
         let resolved = try DemoSettings.files(adminPort: adminPort ?? 9180)
         defer { DemoSettings.removeTemporaryStore(resolved) }
@@ -79,4 +77,6 @@ struct DemoConsoleBridge: DemoControl {
     func kill(node: String) async -> String { await controller.kill(node) }
     func revive(node: String) async -> String { await controller.revive(node) }
     func addBroker() async throws -> String { try await controller.addBroker() }
+    func hang(node: String) async -> String { await controller.hang(node) }
+    func unhang(node: String) async -> String { await controller.unhang(node) }
 }

@@ -88,11 +88,29 @@ struct KeyHandlingTests {
     }
 
     @Test func quitByQColonQAndCtrlC() {
-        #expect(ConsoleController().handle(.char("q"), data: data) == [.quit])
+        let idle = Fixture.data(connections: 0)
+        #expect(ConsoleController().handle(.char("q"), data: idle) == [.quit])
         let c = ConsoleController()
-        _ = c.handle(.char(":"), data: data)
-        #expect(c.handle(.char("q"), data: data) == [.quit])
+        _ = c.handle(.char(":"), data: idle)
+        #expect(c.handle(.char("q"), data: idle) == [.quit])
         #expect(ConsoleController().handle(.interrupt, data: data) == [.quit])
+    }
+
+    @Test("q with connections open asks first, default No; yes ends them before quitting")
+    func quitAsksWhileConnectionsAreOpen() {
+        let c = ConsoleController()
+        #expect(c.handle(.char("q"), data: data) == [])
+        guard case .confirm(let dialog) = c.state.overlay else {
+            Issue.record("no confirmation")
+            return
+        }
+        #expect(dialog.message == "12 connections open — quit and disconnect them?")
+        #expect(!dialog.yes)
+        #expect(c.handle(.enter, data: data) == [], "Enter on the default answers No")
+        _ = c.handle(.char("q"), data: data)
+        #expect(c.handle(.char("y"), data: data) == [.endConnectionsAndQuit])
+        c.beginQuitting(open: 12)
+        #expect(Fixture.render(c).joined().contains("quitting: ending connections — 0 of 12 ended, 12 left"))
     }
 
     @Test func pauseToggles() {

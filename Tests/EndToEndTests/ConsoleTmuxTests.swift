@@ -187,7 +187,11 @@ struct ConsoleTmuxTests {
         }
         #expect(shown.ok, "client ids \(ids) and nodes \(nodes) not on screen:\n\(shown.screen)")
 
+        // Connections are open: q asks first (default No), y ends them and quits.
         try await fixture.tmux.send(keys: "q")
+        let asked = try await fixture.tmux.waitFor { $0.contains("3 connections open — quit and disconnect them?") }
+        #expect(asked.ok, "q did not ask:\n\(asked.screen)")
+        try await fixture.tmux.send(keys: "y")
         let exited = try await fixture.tmux.waitFor { $0.contains(Fixture.exitMarker) }
         #expect(exited.ok, "the console did not exit on q:\n\(exited.screen)\nlog:\n\(fixture.log)")
         #expect(exited.screen.contains("\(Fixture.exitMarker) 0]"), "\(exited.screen)")

@@ -25,6 +25,7 @@ final class PreviewRecorder: EngineControl {
         throw .unknownNode(node)
     }
     func undrain(node: String) async -> Bool { false }
+    func previewDrain(node: String) async -> RebalancePreview { RebalancePreview(considered: 0, moves: []) }
     func endAllConnections(timeout: Double) async -> Int { 0 }
 }
 

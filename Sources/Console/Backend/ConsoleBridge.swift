@@ -10,6 +10,10 @@ enum ConsoleMessage: Sendable {
     case preview(RebalancePreview)
     /// Demo mode: a route change to preview (a node was added).
     case propose(routeID: String, body: JSONValue)
+    /// Where a node's clients would go if it were drained.
+    case drainPreview(node: String, RebalancePreview)
+    /// The connections are ended: the console may go.
+    case quit
 }
 
 /// The only state shared between the console's UI thread and the async world, all behind one lock: the

@@ -23,6 +23,22 @@ extension ConsoleLoop {
                 previewRebalance(id: id, body: body)
             case .demo(let request):
                 demo(request)
+            case .previewDrain(let node):
+                let engine = env.engine
+                let bridge = env.bridge
+                Task { bridge.post(.drainPreview(node: node, await engine.previewDrain(node: node))) }
+            case .drain(let node, let rate, let reference):
+                drain(node, rate, reference)
+            case .undrain(let node):
+                let engine = env.engine
+                let bridge = env.bridge
+                Task {
+                    let ended = await engine.undrain(node: node)
+                    bridge.post(.report(ended ? "\(node) takes new clients again" : "\(node) was not drained",
+                                        isError: !ended))
+                }
+            case .endConnectionsAndQuit:
+                endConnectionsAndQuit()
             }
         }
     }
@@ -39,6 +55,10 @@ extension ConsoleLoop {
                 bridge.post(.report(await demo.kill(node: node), isError: false))
             case .revive(let node):
                 bridge.post(.report(await demo.revive(node: node), isError: false))
+            case .hang(let node):
+                bridge.post(.report(await demo.hang(node: node), isError: false))
+            case .unhang(let node):
+                bridge.post(.report(await demo.unhang(node: node), isError: false))
             case .addBroker(let routeID):
                 do {
                     let address = try await demo.addBroker()
@@ -69,6 +89,33 @@ extension ConsoleLoop {
             } else {
                 bridge.post(.report("\(name) is already gone", isError: true))
             }
+        }
+    }
+
+    private func drain(_ node: String, _ rate: Double?, _ reference: String?) {
+        let engine = env.engine
+        let bridge = env.bridge
+        Task {
+            do throws(ControlError) {
+                _ = try await engine.drain(node: node, evictPerSecond: rate, serverReference: reference)
+                let moving = rate.map { "moving \(Format.number($0)) client(s)/s" } ?? "keeping its clients"
+                bridge.post(.report("draining \(node): new clients go elsewhere, \(moving)", isError: false))
+            } catch {
+                bridge.post(.report("\(node) not drained: \(error)", isError: true))
+            }
+        }
+    }
+
+    /// Ends every connection as a shutdown does (the frame shows how many are left), then quits.
+    private func endConnectionsAndQuit() {
+        let engine = env.engine
+        let bridge = env.bridge
+        let snapshot = data.engine
+        controller.beginQuitting(open: snapshot.openConnections)
+        Task {
+            let left = await engine.endAllConnections(timeout: snapshot.drainTimeout)
+            if left > 0 { bridge.post(.report("\(left) connection(s) did not end in time; closing them", isError: true)) }
+            bridge.post(.quit)
         }
     }
 

@@ -89,6 +89,8 @@ final class ConsoleLoop {
             case .report(let text, let isError): controller.report(text, isError: isError)
             case .preview(let preview): controller.previewReady(preview)
             case .propose(let routeID, let body): perform(controller.propose(routeID: routeID, body: body))
+            case .drainPreview(let node, let preview): controller.drainPreviewReady(node: node, preview)
+            case .quit: quitRequested = true
             }
             needsFrame = true
         }

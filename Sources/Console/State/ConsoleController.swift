@@ -48,6 +48,17 @@ public final class ConsoleController {
         return [.previewRebalance(id: routeID, body: body)]
     }
 
+    /// Where a node's clients would go if drained: shown in the drain box.
+    public func drainPreviewReady(node: String, _ preview: RebalancePreview) {
+        KeyHandling.drainPreviewReady(&state, node: node, preview)
+    }
+
+    /// The console is ending `open` connections before it quits (the status line counts them down).
+    public func beginQuitting(open: Int) {
+        state.quitting = open
+        state.paused = false
+    }
+
     /// Whether updates are paused (`p`): the host then keeps showing the last data.
     public var isPaused: Bool { state.paused }
 }

@@ -48,8 +48,26 @@ public struct WeightPrompt: Sendable, Equatable {
     public var error: String?
 }
 
+/// The drain box (`D` on a node): how fast to move its clients and where to send MQTT 5 ones, with where new
+/// clients of the node would go instead.
+public struct DrainForm: Sendable, Equatable {
+    public enum Field: Sendable, Equatable { case rate, reference }
+    public var node: String
+    /// Clients moved per second; empty keeps the existing clients.
+    public var rate = ""
+    /// Server Reference for MQTT 5 clients; empty sends none.
+    public var reference = ""
+    public var focus = Field.rate
+    /// Where the node's clients would go; nil while it is being worked out.
+    public var preview: RebalancePreview?
+    public var error: String?
+
+    public init(node: String) { self.node = node }
+}
+
 /// What sits on top of the current view.
 public enum Overlay: Sendable, Equatable {
+    case drain(DrainForm)
     case help
     case weight(WeightPrompt)
     case confirm(ConfirmDialog)
@@ -80,6 +98,8 @@ public struct ConsoleState: Sendable, Equatable {
     public var followLog = true
     /// A route save waiting for its rebalance preview.
     public var pendingSave: PendingSave?
+    /// Set while the console ends the open connections before quitting: how many there were.
+    public var quitting: Int?
 
     public init(readonly: Bool, demo: Bool = false) {
         self.readonly = readonly

@@ -30,6 +30,14 @@ public enum ConsoleCommand: Sendable, Equatable {
     case previewRebalance(id: String, body: JSONValue)
     /// Demo mode: something the demo's brokers must do.
     case demo(DemoRequest)
+    /// Work out where the clients of `node` would go if it were drained (answered through `drainPreviewReady`).
+    case previewDrain(node: String)
+    /// Drain `node`: new clients go elsewhere; with a rate, its clients are moved off.
+    case drain(node: String, evictPerSecond: Double?, serverReference: String?)
+    /// End the drain of `node`.
+    case undrain(node: String)
+    /// End every open connection as a shutdown does, showing progress, then quit.
+    case endConnectionsAndQuit
 }
 
 /// What demo mode asks of the host's demo brokers.
@@ -40,6 +48,10 @@ public enum DemoRequest: Sendable, Equatable {
     case revive(node: String)
     /// Start one more broker; the host then proposes adding it to route `routeID`.
     case addBroker(routeID: String)
+    /// Freeze the broker at `ip:port`: it keeps accepting connections and answers nothing (health checks notice).
+    case hang(node: String)
+    /// Let a frozen broker answer again.
+    case unhang(node: String)
 }
 
 /// Throughput of one route.
@@ -87,4 +99,6 @@ public protocol DemoControl: Sendable {
     func revive(node: String) async -> String
     /// Starts a broker and returns its `ip:port`.
     func addBroker() async throws -> String
+    func hang(node: String) async -> String
+    func unhang(node: String) async -> String
 }

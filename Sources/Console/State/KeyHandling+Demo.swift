@@ -30,6 +30,12 @@ extension KeyHandling {
                            nodes: nodes.filter { $0.address != row.address })
         case .changeWeight:
             state.overlay = .weight(WeightPrompt(routeID: row.routeID, node: row.address, text: "\(row.node.weight)"))
+        case .hangNode:
+            state.status = StatusMessage(text: "freezing the broker at \(row.address)…", isError: false)
+            return [.demo(.hang(node: row.address))]
+        case .unhangNode:
+            state.status = StatusMessage(text: "letting the broker at \(row.address) answer again…", isError: false)
+            return [.demo(.unhang(node: row.address))]
         default:
             break
         }

@@ -30,6 +30,8 @@ extension KeyHandling {
             return handleForm(&state, &form, key, data: data)
         case .weight(var prompt):
             return handleWeight(&state, &prompt, key, data: data)
+        case .drain(var form):
+            return handleDrain(&state, &form, key)
         case .rebalance(var dialog):
             switch key {
             case .enter, .char("y"), .char("a"):

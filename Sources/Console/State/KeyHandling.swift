@@ -12,7 +12,7 @@ enum KeyHandling {
         if let overlay = state.overlay { return handleOverlay(&state, overlay, key, data: data) }
         if state.colonPending {
             state.colonPending = false
-            if key == .char("q") { return [.quit] }
+            if key == .char("q") { return quitRequested(&state, data) }
         }
         if key == .escape {
             if state.filter[state.view] != nil {
@@ -21,6 +21,7 @@ enum KeyHandling {
             }
             return []
         }
+        if key == .interrupt { return [.quit] }
         guard let binding = KeyTable.binding(for: key, in: state.view, demo: state.demo) else { return [] }
         if binding.mutates, state.readonly {
             state.status = StatusMessage(text: "read-only console: \(binding.label) is disabled", isError: true)
@@ -33,7 +34,7 @@ enum KeyHandling {
         var count: Int { ViewRows.count(state, data) }
         switch action {
         case .help: state.overlay = .help
-        case .quit: return [.quit]
+        case .quit: return quitRequested(&state, data)
         case .colon: state.colonPending = true
         case .pause:
             state.paused.toggle()
@@ -81,9 +82,21 @@ enum KeyHandling {
             state.overlay = .confirm(ConfirmDialog(title: "Delete route",
                                                    message: "Delete stream route \(id)? New connections stop matching it.",
                                                    action: .deleteRoute(id: id)))
-        case .killNode, .reviveNode, .addNode, .removeNode, .changeWeight:
+        case .killNode, .reviveNode, .addNode, .removeNode, .changeWeight, .hangNode, .unhangNode:
             return performDemo(&state, action, data: data)
+        case .drainNode, .undrainNode:
+            return performNode(&state, action, data: data)
         }
+        return []
+    }
+
+    /// `q`: at once when no connection is open; otherwise asks first (default No), since quitting ends them.
+    static func quitRequested(_ state: inout ConsoleState, _ data: ConsoleData) -> [ConsoleCommand] {
+        let open = data.engine.openConnections
+        guard open > 0 else { return [.quit] }
+        state.overlay = .confirm(ConfirmDialog(
+            title: "Quit", message: "\(open) connection\(open == 1 ? "" : "s") open — quit and disconnect them?",
+            action: .endConnectionsAndQuit))
         return []
     }
 

@@ -5,7 +5,8 @@ public enum Action: Sendable, Equatable {
     case up, down, pageUp, pageDown, top, bottom
     case filter, sort, sortReverse, open
     case addRoute, editRoute, editRouteInEditor, deleteRoute, disconnect
-    case killNode, reviveNode, addNode, removeNode, changeWeight
+    case killNode, reviveNode, addNode, removeNode, changeWeight, hangNode, unhangNode
+    case drainNode, undrainNode
 }
 
 /// One row of the key table: the keys, where they apply, what they do, and the words shown in help.
@@ -43,6 +44,16 @@ public enum KeyTable {
         KeyBinding(keys: [.char("w")], views: [.mappings], action: .changeWeight, label: "weight",
                    help: "demo: change the selected node's weight (rebalance preview first)",
                    mutates: true, demoOnly: true),
+        KeyBinding(keys: [.char("h")], views: [.mappings], action: .hangNode, label: "hang",
+                   help: "demo: freeze the selected broker (it accepts and never answers; health checks notice)",
+                   mutates: true, demoOnly: true),
+        KeyBinding(keys: [.char("H")], views: [.mappings], action: .unhangNode, label: "unhang",
+                   help: "demo: let a frozen broker answer again", mutates: true, demoOnly: true),
+        KeyBinding(keys: [.char("D")], views: [.mappings], action: .drainNode, label: "drain",
+                   help: "drain the selected node: new clients go elsewhere, existing ones move at a rate (form)",
+                   mutates: true),
+        KeyBinding(keys: [.char("U")], views: [.mappings], action: .undrainNode, label: "undrain",
+                   help: "end the drain of the selected node", mutates: true),
         KeyBinding(keys: [.char("1")], views: [], action: .view(.connections), label: "conns",
                    help: "Connections view"),
         KeyBinding(keys: [.char("2")], views: [], action: .view(.mappings), label: "nodes",
@@ -78,7 +89,7 @@ public enum KeyTable {
         KeyBinding(keys: [.char("p")], views: [], action: .pause, label: "pause", help: "pause / resume updates"),
         KeyBinding(keys: [.char(":")], views: [], action: .colon, label: ":q", help: ":q quits too"),
         KeyBinding(keys: [.char("q"), .interrupt], views: [], action: .quit, label: "quit",
-                   help: "quit (stops the proxy and the admin API)"),
+                   help: "quit: stops the proxy and the admin API (asks first while connections are open)"),
     ]
 
     /// The binding for `key` in `view`, if any (demo-only bindings only in demo mode).

@@ -36,11 +36,9 @@ enum MappingsView {
             x = max(x, addressWidth + 2)
             x += grid.put(String(format: "w%-3d", n.node.weight), row: row, column: x,
                           role: isSelected ? .selected : .dim) + 1
-            // ✗ and the failure count while the latest connect to the node failed; ● once it answers again.
-            let stats = data.engine.nodes.first { $0.node == n.address }
-            let failing = stats?.failing ?? false
-            x += grid.put(failing ? "✗\(min(stats?.connectFailures ?? 0, 99))" : "● ", row: row, column: x,
-                          role: isSelected ? .selected : (failing ? .bad : .good), maxWidth: 3)
+            // ⇣ drained, ✗ unhealthy (or ✗N while the latest connect to it failed), ● fine.
+            let marker = ViewRows.marker(of: n.node, data)
+            x += grid.put(marker.text, row: row, column: x, role: isSelected ? .selected : marker.role, maxWidth: 3)
             x += 1
             x += grid.put(String(format: "%5d", n.active), row: row, column: x, role: isSelected ? .selected : .normal) + 1
             let bar = Format.bar(share, width: barWidth)
@@ -61,6 +59,11 @@ enum MappingsView {
         grid.put("clients on \(chosen.address) (route \(chosen.routeID)): \(clients.count)", row: row,
                  column: 0, role: .header)
         row += 1
+        if let state = ViewRows.nodeState(of: chosen.node, data), row < rows.upperBound {
+            let bad = state.hasPrefix("unhealthy") || state.hasPrefix("draining")
+            grid.put(state, row: row, column: 1, role: bad ? .warning : .dim)
+            row += 1
+        }
         let visible = clients.prefix(max(0, rows.upperBound - row) * max(1, grid.width / 16))
         let colWidth = max(16, (visible.map { CellGrid.displayWidth($0.label) }.max() ?? 16) + 2)
         let perRow = max(1, grid.width / colWidth)

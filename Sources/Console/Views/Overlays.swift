@@ -12,6 +12,7 @@ enum Overlays {
         case .form(let f): form(f, &grid)
         case .rebalance(let d): rebalance(d, &grid)
         case .weight(let p): weight(p, &grid)
+        case .drain(let f): drain(f, &grid)
         }
     }
 
@@ -63,6 +64,32 @@ enum Overlays {
         ]
         if let e = p.error { lines.append((e, .bad)) }
         box("Change weight", lines, &grid, minWidth: 40)
+    }
+
+    static func drain(_ f: DrainForm, _ grid: inout CellGrid) {
+        func field(_ label: String, _ value: String, _ which: DrainForm.Field, _ hint: String) -> [(String, Role)] {
+            let focused = f.focus == which
+            var out = [("\(focused ? "▸" : " ") \(label) \(value)\(focused ? "▏" : "")", focused ? Role.input : .normal)]
+            if focused { out.append(("   \(hint)", .dim)) }
+            return out
+        }
+        var lines: [(String, Role)] = [("new clients the ring gives \(f.node) go to the next ring node", .normal), ("", .normal)]
+        lines += field("clients/s  ", f.rate, .rate, "existing clients moved per second; empty keeps them")
+        lines += field("server ref ", f.reference, .reference, "MQTT 5 clients are told to use this host:port (optional)")
+        lines.append(("", .normal))
+        if let p = f.preview {
+            lines.append(("its \(p.considered) chash client(s) would go to:", .normal))
+            for (to, count) in Dictionary(grouping: p.moves, by: { $0.to ?? "(no node)" }).mapValues(\.count)
+                .sorted(by: { $0.value > $1.value }).prefix(max(1, grid.height - 16))
+            {
+                lines.append(("  \(to)  \(count)", .accent))
+            }
+        } else {
+            lines.append(("working out where its clients would go…", .dim))
+        }
+        if let e = f.error { lines.append((e, .bad)) }
+        lines.append(("Tab switches · Enter drains · Esc cancels", .dim))
+        box("Drain \(f.node)", lines, &grid, minWidth: 56)
     }
 
     static func help(_ state: ConsoleState, _ grid: inout CellGrid) {

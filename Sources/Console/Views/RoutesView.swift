@@ -40,7 +40,10 @@ enum RoutesView {
             let upstream = r.upstream.map { up in
                 (route.upstreamID.map { "#\($0) " } ?? "") + (up.type == .chash ? "chash \(up.key ?? "")" : up.type.rawValue)
             } ?? "missing"
-            let nodes = r.upstream?.nodes.map { "\($0.address)×\($0.weight)" }.joined(separator: " ") ?? ""
+            let nodes = r.upstream?.nodes.map { node in
+                let marker = ViewRows.marker(of: node, data).text
+                return "\(node.address)×\(node.weight)" + (marker == "●" ? "" : marker)
+            }.joined(separator: " ") ?? ""
             let s = r.stats
             let values = [
                 (ViewRows.isTLS(route, listeners: data.engine.listeners) ? "🔒" : "") + r.stored.id, route.name ?? route.desc ?? "", ViewRows.matchText(route),

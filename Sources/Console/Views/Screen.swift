@@ -17,7 +17,7 @@ enum Screen {
         case .routes: RoutesView.draw(state, data, &grid, rows: body)
         case .log: LogView.draw(state, data, &grid, rows: body)
         }
-        drawStatus(state, &grid)
+        drawStatus(state, data, &grid)
         drawFooter(state, &grid)
         if let overlay = state.overlay { Overlays.draw(overlay, state, data, &grid) }
     }
@@ -51,7 +51,7 @@ enum Screen {
         }
     }
 
-    static func drawStatus(_ state: ConsoleState, _ grid: inout CellGrid) {
+    static func drawStatus(_ state: ConsoleState, _ data: ConsoleData, _ grid: inout CellGrid) {
         let row = grid.height - 2
         if let draft = state.filterDraft {
             grid.put("/" + draft + "▏", row: row, column: 0, role: .input)
@@ -59,6 +59,12 @@ enum Screen {
         }
         if state.colonPending {
             grid.put(":", row: row, column: 0, role: .input)
+            return
+        }
+        if let total = state.quitting {
+            let left = data.engine.openConnections
+            grid.put("quitting: ending connections — \(total - min(left, total)) of \(total) ended, \(left) left…", row: row,
+                     column: 0, role: .warning)
             return
         }
         if let s = state.status { grid.put(s.text, row: row, column: 0, role: s.isError ? .bad : .dim) }

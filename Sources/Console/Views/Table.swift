@@ -57,6 +57,11 @@ enum Table {
 
 /// Short human forms for numbers shown in tables.
 enum Format {
+    /// `5` for 5.0, `2.5` for 2.5.
+    static func number(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(format: "%g", d)
+    }
+
     static func bytes(_ n: Int) -> String {
         let units = ["B", "K", "M", "G", "T"]
         var v = Double(n)

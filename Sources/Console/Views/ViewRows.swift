@@ -187,6 +187,36 @@ enum ViewRows {
         return rows
     }
 
+    /// The engine's health entry of a configured node (a node written as a host name is matched by its port).
+    static func health(of node: UpstreamNode, _ data: ConsoleData) -> NodeHealth? {
+        if let exact = data.engine.health.first(where: { $0.node == node.address }) { return exact }
+        guard IPAddressBytes(node.host) == nil else { return nil }
+        return data.engine.health.first { $0.node.hasSuffix(":\(node.port)") }
+    }
+
+    /// A node's marker and the role to draw it with: draining `⇣`, unhealthy `✗`, failing connects `✗N`, else `●`.
+    static func marker(of node: UpstreamNode, _ data: ConsoleData) -> (text: String, role: Role) {
+        let health = health(of: node, data)
+        if health?.draining == true { return ("⇣", .warning) }
+        if health?.healthy == false { return ("✗", .bad) }
+        let stats = data.engine.nodes.first { $0.node == (health?.node ?? node.address) }
+        if stats?.failing == true { return ("✗\(min(stats?.connectFailures ?? 0, 99))", .bad) }
+        return ("●", .good)
+    }
+
+    /// One line on a node's state: `unhealthy: no CONNACK within 0.5 s`, `draining (5/s → mqtt-2:1883)`.
+    static func nodeState(of node: UpstreamNode, _ data: ConsoleData) -> String? {
+        guard let health = health(of: node, data) else { return nil }
+        var parts: [String] = []
+        if !health.healthy { parts.append("unhealthy: \(health.reason ?? "?")") }
+        if let drain = health.drain {
+            let rate = drain.evictPerSecond.map { "\(Format.number($0))/s" } ?? "no eviction"
+            parts.append("draining (\(rate)\(drain.serverReference.map { " → \($0)" } ?? ""), \(drain.evicted) moved)")
+        }
+        if parts.isEmpty, health.checked { parts.append("healthy (\(health.checkType ?? "tcp") check)") }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
+    }
+
     static func events(_ state: ConsoleState, _ data: ConsoleData) -> [EngineEvent] {
         guard let filter = RowFilter(state.filter[.log]) else { return data.engine.events }
         return data.engine.events.filter { e in

@@ -30,6 +30,7 @@ extension FrontendHandler {
         let idleSeconds = route.upstream.timeout?.idle ?? env.settings.idleTimeout
         let relay = RelayState(live: live, idleLimit: .nanoseconds(Int64(idleSeconds * 1e9)),
                                clientLevel: packet?.protocolLevel)
+        relay.halfCloseLimit = .nanoseconds(Int64(env.settings.halfCloseTimeout * 1e9))
         if let target = route.status.targets[index], let health = env.health,
            target.key.checks.passive?.type.probe == .mqtt
         {
@@ -78,7 +79,9 @@ extension FrontendHandler {
                 upstreamChannel.writeAndFlush(pending, promise: nil)
             }
             try context.pipeline.syncOperations.addHandler(clientGlue, position: .after(context.handler))
-            watch.add(relay) { _ in clientGlue.closeBoth(reason: "idle timeout") }
+            watch.add(relay) { relay in
+                clientGlue.closeBoth(reason: relay.halfClosedSince == nil ? "idle timeout" : "half-closed too long")
+            }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             if let ending = env.shutdown.ending { clientGlue.beginEnding(ending) }
         } catch {

@@ -242,6 +242,7 @@ extension GlueHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
             relay.noteClose(side == .client ? "client closed" : "broker closed")
+            if relay.halfClosedSince == nil { relay.halfClosedSince = .now() }
             partner?.partnerWriteEOF()
         }
         context.fireUserInboundEventTriggered(event)

@@ -79,7 +79,7 @@ final class IdleWatch {
         var idle: [RelayState] = []
         var shortest = Self.longestStep
         for relay in relays {
-            if now - relay.lastActivity >= relay.idleLimit {
+            if now - relay.lastActivity >= relay.idleLimit || relay.halfClosedTooLong(now) {
                 idle.append(relay)
             } else {
                 shortest = min(shortest, Self.step(for: relay.idleLimit))

@@ -15,6 +15,17 @@ final class RelayState {
     /// Position in its loop's `IdleWatch` (-1 when not watched) and what the watch calls when the relay idles.
     var watchIndex = -1
     var closeIdle: ((RelayState) -> Void)?
+    /// When one side closed its half (sent FIN) while the other stays open; nil while both are open.
+    var halfClosedSince: NIODeadline?
+    /// How long a relay may stay half-closed: an MQTT peer that closed its half is gone, and a broker that never
+    /// answers the FIN (frozen, overloaded) would otherwise hold the relay until the idle limit.
+    var halfCloseLimit = TimeAmount.seconds(5)
+
+    /// Whether the relay has been half-closed for longer than `halfCloseLimit`.
+    func halfClosedTooLong(_ now: NIODeadline) -> Bool {
+        halfClosedSince.map { now - $0 >= halfCloseLimit } ?? false
+    }
+
     /// Set once the farewells of an ending are written.
     var endingFinished = false
     /// Told the code of the broker's CONNACK once it passes.

@@ -117,6 +117,7 @@ extension ProxyConfig {
             case "connect_timeout": e.connectTimeout = try seconds()
             case "idle_timeout": e.idleTimeout = try seconds()
             case "drain_timeout": e.drainTimeout = try seconds()
+            case "half_close_timeout": e.halfCloseTimeout = try seconds()
             case "shutdown_evict_per_second":
                 guard let d = v.doubleValue, d > 0 else {
                     throw fail(path, "shutdown_evict_per_second must be a number of connections per second > 0")

@@ -73,6 +73,8 @@ public struct EngineSettings: Sendable, Hashable {
     public var idleTimeout: Double = 600
     /// On shutdown, how long relays may take to end before they are cut, in seconds.
     public var drainTimeout: Double = 10
+    /// How long a relay may stay half-closed (one side sent FIN, the other did not answer), in seconds.
+    public var halfCloseTimeout: Double = 5
     /// On shutdown, relays ended per second (nil: all at once).
     public var shutdownEvictPerSecond: Double?
     /// On shutdown, the Server Reference sent to MQTT 5 clients with DISCONNECT 0x8B.
