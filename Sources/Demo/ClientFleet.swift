@@ -215,6 +215,7 @@ final class FleetClientHandler: ChannelInboundHandler {
     private let onClose: () -> Void
     private var buffer = ByteBuffer()
     private var acknowledged = false
+    private var connackTimer: Scheduled<Void>?
 
     init(connect: [UInt8], onConnack: @escaping (Bool) -> Void, onClose: @escaping () -> Void) {
         self.connect = connect
@@ -224,8 +225,15 @@ final class FleetClientHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: connect)), promise: nil)
+        // Like any real client, give up on a broker that does not answer and try again.
+        connackTimer = context.eventLoop.assumeIsolated().scheduleTask(in: FleetClientHandler.connackTimeout) { [self] in
+            if !acknowledged { context.close(promise: nil) }
+        }
         context.fireChannelActive()
     }
+
+    /// How long a simulated client waits for its CONNACK before it closes and reconnects.
+    static let connackTimeout = TimeAmount.seconds(3)
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
@@ -233,6 +241,7 @@ final class FleetClientHandler: ChannelInboundHandler {
         while let frame = try? MQTTFrameDecoder.nextFrame(in: &buffer, maxPacketSize: 1 << 20) {
             if frame.type == .connack, !acknowledged {
                 acknowledged = true
+                connackTimer?.cancel()
                 let code = frame.body.getInteger(at: frame.body.readerIndex + 1, as: UInt8.self) ?? 0xFF
                 onConnack(code == 0)
             }

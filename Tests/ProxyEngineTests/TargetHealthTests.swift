@@ -1,4 +1,6 @@
 @testable import ProxyEngine
+import LoadBalancing
+import NIOEmbedded
 import ProxyModel
 import Testing
 
@@ -99,5 +101,48 @@ struct HealthChecksValidationTests {
         } throws: { error in
             (error as? ValidationError)?.field == field
         }
+    }
+}
+
+@Suite("Which nodes a route leaves out")
+struct RouteNodeStatusTests {
+    func target(_ address: String) -> HealthTarget {
+        HealthTarget(key: .init(address: address, checks: HealthChecks(active: ActiveHealthCheck())), host: "10.0.0.1",
+                     port: 1883)
+    }
+
+    @Test("unhealthy and drained nodes are left out; all of them left out means none")
+    func exclusion() {
+        let targets = [target("a:1"), target("b:1"), target("c:1")]
+        let status = RouteNodeStatus(targets: targets, addresses: ["a:1", "b:1", "c:1"], weights: [1, 1, 0],
+                                     owner: "route 1")
+        status.update(draining: [])
+        #expect(status.excluded() == nil)
+        for _ in 0..<2 { _ = targets[0].report(.tcpFailure("refused"), active: true) }
+        status.update(draining: [])
+        #expect(status.excluded()?.sorted == [0])
+        // b is the last pickable node (c has weight 0): draining it too would leave none, so none is left out.
+        status.update(draining: ["b:1"])
+        #expect(status.excluded() == nil)
+        status.update(draining: ["c:1"])
+        #expect(status.excluded()?.sorted == [0, 2])
+    }
+
+    @Test("an upstream with one node has no targets: it is used whatever its health")
+    func singleNode() throws {
+        let monitor = HealthMonitor(registry: ConnectionRegistry(), logger: .init(label: "t"), instance: "t",
+                                    loop: EmbeddedEventLoop())
+        var upstream = Upstream(type: .chash, nodes: [UpstreamNode(host: "10.0.0.1", port: 1883)], key: "mqtt_client_id")
+        upstream.checks = HealthChecks(active: ActiveHealthCheck())
+        let one = monitor.status(for: upstream, nodes: [BalancerNode(host: "10.0.0.1", port: 1883)], owner: "r")
+        #expect(one.targets.allSatisfy { $0 == nil })
+        upstream.nodes.append(UpstreamNode(host: "10.0.0.2", port: 1883))
+        let two = monitor.status(for: upstream, nodes: [BalancerNode(host: "10.0.0.1", port: 1883),
+                                                        BalancerNode(host: "10.0.0.2", port: 1883)], owner: "r")
+        #expect(two.targets.allSatisfy { $0 != nil })
+        // The same node under the same check is one target, shared.
+        let again = monitor.status(for: upstream, nodes: [BalancerNode(host: "10.0.0.1", port: 1883),
+                                                          BalancerNode(host: "10.0.0.2", port: 1883)], owner: "s")
+        #expect(again.targets[0] === two.targets[0])
     }
 }
