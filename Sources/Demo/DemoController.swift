@@ -100,10 +100,7 @@ public final class DemoController: Sendable {
         let name = cluster.broker(at: address)?.name ?? address
         guard await cluster.kill(address) else { return "\(name) is not running" }
         engine.note("demo: killed \(name) (\(address)); its clients reconnect elsewhere", node: address)
-        await settle()
-        let change = DemoChange.compare(time: timeline.elapsed, description: "kill \(name) (\(address))",
-                                        node: address, before: before, after: placement())
-        timeline.append(change)
+        let (change, _) = await record("kill", address, before: before, sendBack: false)
         return "killed \(name): \(change.movedFromNode) of its \(change.onNodeBefore) clients moved to other nodes"
     }
 
@@ -120,11 +117,7 @@ public final class DemoController: Sendable {
         engine.note("demo: revived \(name) (\(address))", node: address)
         // Its health check counted it down while it was dead; clients go back once it counts it up again.
         _ = await waitForHealth(address, healthy: true)
-        let sent = await rebalance()
-        await settle()
-        let change = DemoChange.compare(time: timeline.elapsed, description: "revive \(name) (\(address))",
-                                        node: address, before: before, after: placement())
-        timeline.append(change)
+        let (change, sent) = await record("revive", address, before: before, sendBack: true)
         return "revived \(name): \(sent) client(s) sent back, \(change.movedToNode) now on it"
     }
 
@@ -141,11 +134,7 @@ public final class DemoController: Sendable {
             return "froze \(name), but its health check did not count it down within 15 s"
         }
         let detected = Date().timeIntervalSince(started)
-        await rebalance()
-        await settle()
-        let change = DemoChange.compare(time: timeline.elapsed, description: "hang \(name) (\(address))",
-                                        node: address, before: before, after: placement())
-        timeline.append(change)
+        let (change, _) = await record("hang", address, before: before, sendBack: true)
         return String(format: "froze %@: unhealthy after %.1f s; %d of its %d clients moved to other nodes",
                       name, detected, change.movedFromNode, change.onNodeBefore)
     }
@@ -158,11 +147,7 @@ public final class DemoController: Sendable {
         guard await cluster.unhang(address) else { return "\(name) is not frozen" }
         engine.note("demo: \(name) (\(address)) answers again", node: address)
         _ = await waitForHealth(address, healthy: true)
-        let sent = await rebalance()
-        await settle()
-        let change = DemoChange.compare(time: timeline.elapsed, description: "unhang \(name) (\(address))",
-                                        node: address, before: before, after: placement())
-        timeline.append(change)
+        let (change, sent) = await record("unhang", address, before: before, sendBack: true)
         return "\(name) answers again: \(sent) client(s) sent back, \(change.movedToNode) now on it"
     }
 
@@ -176,10 +161,7 @@ public final class DemoController: Sendable {
         } catch {
             return "\(name) not drained: \(error)"
         }
-        await settle()
-        let change = DemoChange.compare(time: timeline.elapsed, description: "drain \(name) (\(address))",
-                                        node: address, before: before, after: placement())
-        timeline.append(change)
+        let (change, _) = await record("drain", address, before: before, sendBack: false)
         return "draining \(name): \(change.movedFromNode) of its \(change.onNodeBefore) clients moved to other nodes"
     }
 
@@ -189,12 +171,20 @@ public final class DemoController: Sendable {
         let before = placement()
         let name = cluster.broker(at: address)?.name ?? address
         guard await engine.undrain(node: address) else { return "\(name) is not drained" }
-        let sent = await rebalance()
+        let (change, sent) = await record("undrain", address, before: before, sendBack: true)
+        return "\(name) takes clients again: \(sent) client(s) sent back, \(change.movedToNode) now on it"
+    }
+
+    /// Settles after a step on `address` (first sending back the clients the ring places elsewhere, with
+    /// `sendBack`), then records what moved since `before`; returns the change and how many clients were sent.
+    private func record(_ verb: String, _ address: String, before: Placement, sendBack: Bool) async -> (DemoChange, Int) {
+        let sent = sendBack ? await rebalance() : 0
         await settle()
-        let change = DemoChange.compare(time: timeline.elapsed, description: "undrain \(name) (\(address))",
+        let name = cluster.broker(at: address)?.name ?? address
+        let change = DemoChange.compare(time: timeline.elapsed, description: "\(verb) \(name) (\(address))",
                                         node: address, before: before, after: placement())
         timeline.append(change)
-        return "\(name) takes clients again: \(sent) client(s) sent back, \(change.movedToNode) now on it"
+        return (change, sent)
     }
 
     /// Waits until the engine counts `address` healthy (or not), at most 15 s.

@@ -23,17 +23,8 @@ struct ConsoleTmuxTests {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             var upstreams: [RecordingUpstream] = []
             for _ in 0..<2 { upstreams.append(try await RecordingUpstream.start(greeting: .connack, group: group)) }
-            try """
-                apisix:
-                  stream_proxy:
-                    tcp: ["127.0.0.1:0"]
-                deployment:
-                  admin:
-                    admin_listen: {ip: 127.0.0.1, port: 0}
-                mqtt_proxy:
-                  drain_timeout: 1
-
-                """.write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
+            try ServeProcess.config(mqttProxy: ["drain_timeout: 1"])
+                .write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
             let nodes = upstreams.map { "\"\($0.address)\": 1" }.joined(separator: ", ")
             try """
                 stream_routes:

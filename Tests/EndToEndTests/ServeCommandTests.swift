@@ -60,17 +60,7 @@ struct ServeCommandTests {
         defer { broker.stop() }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try """
-            apisix:
-              stream_proxy:
-                tcp: ["127.0.0.1:0"]
-            deployment:
-              admin:
-                admin_listen: {ip: 127.0.0.1, port: 0}
-            mqtt_proxy:
-              drain_timeout: 2
-
-            """
+        try ServeProcess.config(mqttProxy: ["drain_timeout: 2"])
             .write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
         try """
             stream_routes:

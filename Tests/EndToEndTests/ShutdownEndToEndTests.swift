@@ -15,18 +15,8 @@ struct ShutdownEndToEndTests {
         let dir = NSTemporaryDirectory() + "mqtt-proxy-shutdown-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try """
-            apisix:
-              stream_proxy:
-                tcp: ["127.0.0.1:0"]
-            deployment:
-              admin:
-                admin_listen: {ip: 127.0.0.1, port: 0}
-            mqtt_proxy:
-              log_level: notice
-              shutdown_server_reference: "mqtt-2.example.com:1883"
-
-            """.write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
+        try ServeProcess.config(mqttProxy: ["log_level: notice", "shutdown_server_reference: \"mqtt-2.example.com:1883\""])
+            .write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
         // MQTT 5 and MQTT 3.1.1 clients share the broker through two routes on the same port.
         try """
             stream_routes:

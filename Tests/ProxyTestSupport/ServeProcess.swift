@@ -30,6 +30,22 @@ public final class ServeProcess: Sendable {
         adminPort = Int(admin.split(separator: ":").last ?? "") ?? 0
     }
 
+    /// A config.yaml for tests: one plaintext listener and the admin API on 127.0.0.1, both on port 0, and
+    /// `mqttProxy` lines (indented, without the `mqtt_proxy:` key) for our own settings.
+    public static func config(mqttProxy: [String] = []) -> String {
+        """
+        apisix:
+          stream_proxy:
+            tcp: ["127.0.0.1:0"]
+        deployment:
+          admin:
+            admin_listen: {ip: 127.0.0.1, port: 0}
+        mqtt_proxy:
+        \(mqttProxy.map { "  " + $0 }.joined(separator: "\n"))
+
+        """
+    }
+
     /// The rest of the first log line containing `marker`, after it.
     public static func line(after marker: String, in text: String) -> String? {
         guard let range = text.range(of: marker) else { return nil }
