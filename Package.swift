@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         // Benchmark tooling only (mqtt-bench): latency percentiles.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
@@ -45,13 +46,17 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
-        // The store of routes/upstreams/ssls: APISIX standalone file, atomic writes, change notifications.
+        // The store of routes/upstreams/ssls: the RouteStore protocol; the APISIX standalone file; etcd (v3 JSON
+        // gateway through AsyncHTTPClient).
         .target(
             name: "RouteStore",
             dependencies: [
                 "ProxyModel",
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // What clients of the engine may see and do: snapshot types and the `EngineControl` protocol. The console,
@@ -208,7 +213,7 @@ let package = Package(
                 "ProxyModel", "ProxyTestSupport",
             ]
         ),
-        .testTarget(name: "RouteStoreTests", dependencies: ["RouteStore", "ProxyModel"]),
+        .testTarget(name: "RouteStoreTests", dependencies: ["RouteStore", "ProxyModel", "ProxyTestSupport"]),
         .testTarget(name: "ProxyControlTests", dependencies: ["ProxyControl", "RouteStore", "ProxyModel"]),
         .testTarget(
             name: "DemoTests",

@@ -219,6 +219,7 @@ struct ResourceRoutes: Sendable {
         case .conflict(let m): return AdminError(.badRequest, m)
         case .notFound: return AdminError(status: .notFound, body: ["message": "Key not found"])
         case .io(let m): return AdminError(.internalServerError, "store write failed: \(m)")
+        case .unavailable(let m): return AdminError(.serviceUnavailable, m)
         }
     }
 }

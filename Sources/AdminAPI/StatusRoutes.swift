@@ -127,7 +127,7 @@ enum RebalanceJSON {
 
 extension Double {
     func rounded(toPlaces places: Int) -> Double {
-        let f = pow(10.0, Double(places))
+        let f = Foundation.pow(10.0, Double(places))
         return (self * f).rounded() / f
     }
 }

@@ -21,6 +21,7 @@ public actor FileStore: RouteStore {
     private var nextFollower = 0
     private let clock: @Sendable () -> Int
     private let watchInterval: Double
+    private let started = Double(time(nil))
 
     /// Opens the store at `path` (not read until `load()`); `clock` gives unix seconds for timestamps, and
     /// `run()` looks at the file for hand edits every `watchInterval` seconds.
@@ -53,6 +54,11 @@ public actor FileStore: RouteStore {
         revision += 1
     }
 
+    /// A file is always there (a failed read or write is reported on the request that met it).
+    public func status() -> StoreStatus {
+        StoreStatus(provider: "file", location: path, reachable: true, since: started, sourceRevision: revision)
+    }
+
     /// The current content and revision.
     public func snapshot() -> StoreSnapshot { StoreSnapshot(revision: revision, resources: resources) }
 
@@ -72,19 +78,11 @@ public actor FileStore: RouteStore {
 
     /// One object as stored, or nil.
     public func get(_ kind: ResourceKind, id: String) -> StoredObjectView? {
-        view(kind, id)
+        StoreContent.view(kind, id, in: resources)
     }
 
     /// Every object of `kind`, in store order.
-    public func list(_ kind: ResourceKind) -> [StoredObjectView] {
-        let ids: [String]
-        switch kind {
-        case .streamRoutes: ids = Array(resources.streamRoutes.keys)
-        case .upstreams: ids = Array(resources.upstreams.keys)
-        case .ssls: ids = Array(resources.ssls.keys)
-        }
-        return ids.compactMap { view(kind, $0) }
-    }
+    public func list(_ kind: ResourceKind) -> [StoredObjectView] { StoreContent.list(kind, in: resources) }
 
     /// Validates, stores and persists an object; `id` nil takes the id from the body or generates one.
     @discardableResult
@@ -92,54 +90,23 @@ public actor FileStore: RouteStore {
         let change = try prepare(kind, id: id, json: json)
         index += 1
         try commit(change.resources, kind: kind, id: change.id, deleted: false)
-        return PutResult(created: change.created, object: view(kind, change.id)!)
+        return PutResult(created: change.created, object: StoreContent.view(kind, change.id, in: resources)!)
     }
 
     /// What a put would do, without doing it: the resulting content, the id, whether it creates, and the
     /// stored form of the object.
     public func prepare(_ kind: ResourceKind, id: String?, json: JSONValue) throws(StoreError) -> PreparedChange {
-        guard case .object = json else {
-            throw .invalid(ValidationError(field: "", "invalid \(kind.noun): expected a JSON object"))
+        let number = UInt64(clock()) * 1_000_000 + UInt64(index + 1)
+        return try StoreContent.prepare(kind, id: id, json: json, resources: resources, now: clock(), index: index + 1) {
+            StoreContent.paddedID(number)
         }
-        var body = json
-        let resolvedID: String
-        do {
-            if let id { try ObjectID.validate(id) }
-            if id == nil, body["id"] == nil { body["id"] = .string(generateID()) }
-            resolvedID = try ProxyResources.validate(kind: kind, json: body, id: id)
-        } catch {
-            throw .invalid(error)
-        }
-        let now = clock()
-        var updated = resources
-        let existing = view(kind, resolvedID)
-        body["id"] = .string(resolvedID)
-        body["create_time"] = existing?.value["create_time"] ?? .int(now)
-        body["update_time"] = .int(now)
-        let created: Bool
-        do { created = try updated.put(kind: kind, id: resolvedID, json: body, index: index + 1) } catch {
-            throw .invalid(error)
-        }
-        if let problem = updated.referenceErrors().first(where: { $0.kind == kind && $0.id == resolvedID }) {
-            throw .invalid(problem.error)
-        }
-        return PreparedChange(id: resolvedID, created: created, resources: updated, value: body,
-                              previous: existing?.value)
     }
 
     /// Removes an object. Deleting an upstream a stream route uses is refused unless `force`.
     @discardableResult
     public func delete(_ kind: ResourceKind, id: String, force: Bool = false) throws(StoreError) -> StoredObjectView {
-        guard let old = view(kind, id) else { throw .notFound(kind: kind, id: id) }
-        if kind == .upstreams, !force {
-            let users = resources.routesReferencing(upstream: id)
-            if let first = users.first {
-                throw .conflict("can not delete this upstream, stream route [\(first)] is still using it now")
-            }
-        }
-        if kind == .ssls, !force, let user = resources.referencesTo(ssl: id).first {
-            throw .conflict("can not delete this ssl, \(user) is still using it as tls.client_cert_id")
-        }
+        guard let old = StoreContent.view(kind, id, in: resources) else { throw .notFound(kind: kind, id: id) }
+        try StoreContent.checkDelete(kind, id: id, force: force, in: resources)
         var updated = resources
         updated.remove(kind: kind, id: id)
         index += 1
@@ -218,30 +185,6 @@ public actor FileStore: RouteStore {
 
     private func notify(_ event: StoreEvent) {
         for follower in followers.values { follower.yield(event) }
-    }
-
-    private func view(_ kind: ResourceKind, _ id: String) -> StoredObjectView? {
-        switch kind {
-        case .streamRoutes:
-            return resources.streamRoutes[id].map { StoredObjectView(kind: kind, id: id, value: $0.raw,
-                                                                      createdIndex: $0.createdIndex,
-                                                                      modifiedIndex: $0.modifiedIndex) }
-        case .upstreams:
-            return resources.upstreams[id].map { StoredObjectView(kind: kind, id: id, value: $0.raw,
-                                                                   createdIndex: $0.createdIndex,
-                                                                   modifiedIndex: $0.modifiedIndex) }
-        case .ssls:
-            return resources.ssls[id].map { StoredObjectView(kind: kind, id: id, value: $0.raw,
-                                                              createdIndex: $0.createdIndex,
-                                                              modifiedIndex: $0.modifiedIndex) }
-        }
-    }
-
-    /// APISIX's generated ids: 20 digits, zero-padded, increasing.
-    private func generateID() -> String {
-        let base = UInt64(clock()) * 1_000_000 + UInt64(index + 1)
-        let digits = String(base)
-        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
     }
 }
 

@@ -37,6 +37,9 @@ public protocol RouteStore: Sendable {
     @discardableResult
     func delete(_ kind: ResourceKind, id: String, force: Bool) async throws(StoreError) -> StoredObjectView
 
+    /// Whether the source answers now.
+    func status() async -> StoreStatus
+
     /// Keeps the content in step with its source (a file edited by hand, an etcd watch) until the task is
     /// cancelled.
     func run() async

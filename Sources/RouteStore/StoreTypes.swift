@@ -20,6 +20,38 @@ public enum StoreEvent: Sendable {
     case reloaded(StoreSnapshot)
     /// The file changed on disk but was refused; the previous content stays live.
     case reloadRejected([SourceError])
+    /// The store's source became reachable or unreachable (etcd); the content stays as it was.
+    case statusChanged(StoreStatus)
+}
+
+/// Whether the store's source answers, for `/v1/store`, `/metrics` and the console's header.
+public struct StoreStatus: Sendable, Hashable {
+    /// `file` or `etcd`.
+    public var provider: String
+    /// The file, or the etcd endpoints and prefix.
+    public var location: String
+    /// False while etcd cannot be reached (the last good content stays live).
+    public var reachable: Bool
+    /// Unix time of the last change of `reachable`.
+    public var since: Double
+    /// Why it is unreachable.
+    public var lastError: String?
+    /// The source's own revision (etcd's), when it has one.
+    public var sourceRevision: Int?
+    /// The content came from the local cache (etcd was down at start) and etcd has not been read since.
+    public var fromCache: Bool
+
+    public init(provider: String, location: String, reachable: Bool, since: Double, lastError: String? = nil,
+                sourceRevision: Int? = nil, fromCache: Bool = false)
+    {
+        self.provider = provider
+        self.location = location
+        self.reachable = reachable
+        self.since = since
+        self.lastError = lastError
+        self.sourceRevision = sourceRevision
+        self.fromCache = fromCache
+    }
 }
 
 /// Why a store operation was refused.
@@ -32,6 +64,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     case conflict(String)
     /// The file could not be read or written.
     case io(String)
+    /// The store's source cannot be reached now (etcd down); nothing was changed.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -39,6 +73,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         case .notFound(let kind, let id): return "\(kind.noun) \(id) not found"
         case .conflict(let m): return m
         case .io(let m): return m
+        case .unavailable(let m): return m
         }
     }
 }

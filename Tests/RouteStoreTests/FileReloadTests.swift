@@ -86,6 +86,7 @@ func kind(_ event: StoreEvent?) -> String {
     case .changed: return "changed"
     case .reloaded: return "reloaded"
     case .reloadRejected: return "rejected"
+    case .statusChanged: return "status"
     case nil: return "end"
     }
 }

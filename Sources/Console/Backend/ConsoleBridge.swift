@@ -14,6 +14,8 @@ enum ConsoleMessage: Sendable {
     case drainPreview(node: String, RebalancePreview)
     /// The connections are ended: the console may go.
     case quit
+    /// The store's source went up or down (the header shows it).
+    case storeStatus(StoreStatus)
 }
 
 /// The only state shared between the console's UI thread and the async world, all behind one lock: the
@@ -24,6 +26,7 @@ final class ConsoleBridge: Sendable {
         var store: StoreSnapshot
         var inbox: [ConsoleMessage] = []
         var editorPID: pid_t?
+        var storeStatus: StoreStatus?
     }
 
     private let state: NIOLockedValueBox<State>
@@ -53,6 +56,14 @@ final class ConsoleBridge: Sendable {
     var store: StoreSnapshot { state.withLockedValue { $0.store } }
 
     var storeRevision: Int { state.withLockedValue { $0.store.revision } }
+
+    /// The store's source went up or down.
+    func storeStatusChanged(_ status: StoreStatus) {
+        state.withLockedValue { $0.storeStatus = status }
+        post(.storeStatus(status))
+    }
+
+    var storeStatus: StoreStatus? { state.withLockedValue { $0.storeStatus } }
 
     /// Queues a result for the UI thread.
     func post(_ message: ConsoleMessage) {

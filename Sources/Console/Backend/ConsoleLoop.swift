@@ -91,6 +91,7 @@ final class ConsoleLoop {
             case .propose(let routeID, let body): perform(controller.propose(routeID: routeID, body: body))
             case .drainPreview(let node, let preview): controller.drainPreviewReady(node: node, preview)
             case .quit: quitRequested = true
+            case .storeStatus(let status): data.storeStatus = status
             }
             needsFrame = true
         }
@@ -122,8 +123,10 @@ final class ConsoleLoop {
     static func makeData(_ snapshot: EngineSnapshot, store: StoreSnapshot, env: ConsoleEnvironment,
                          rates: [String: [Double]], byteRates: [String: ByteRate] = [:]) -> ConsoleData
     {
-        ConsoleData(engine: snapshot, resources: store.resources, storeRevision: store.revision,
-                    now: Date().timeIntervalSince1970, adminAddress: env.adminAddress(), connectRates: rates,
-                    byteRates: byteRates)
+        var data = ConsoleData(engine: snapshot, resources: store.resources, storeRevision: store.revision,
+                               now: Date().timeIntervalSince1970, adminAddress: env.adminAddress(), connectRates: rates,
+                               byteRates: byteRates)
+        data.storeStatus = env.bridge.storeStatus
+        return data
     }
 }

@@ -36,6 +36,7 @@ public final class ConsoleService: Service, Sendable {
     public func run() async throws {
         let changes = await store.changes()
         let bridge = ConsoleBridge(store: changes.initial)
+        bridge.storeStatusChanged(await store.status())
         let env = ConsoleEnvironment(engine: engine, store: store, bridge: bridge, adminAddress: adminAddress,
                                      logger: logger, demo: demo)
         let readonly = self.readonly
@@ -45,6 +46,7 @@ public final class ConsoleService: Service, Sendable {
                     switch event {
                     case .changed(let snapshot, _, _, _), .reloaded(let snapshot): bridge.storeChanged(snapshot)
                     case .reloadRejected: break
+                    case .statusChanged(let status): bridge.storeStatusChanged(status)
                     }
                 }
             }

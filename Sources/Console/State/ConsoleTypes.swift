@@ -1,6 +1,7 @@
 import Foundation
 import ProxyControl
 import ProxyModel
+import RouteStore
 
 /// A key press as the console understands it (the curses backend translates raw codes into these).
 public enum Key: Sendable, Equatable, Hashable {
@@ -74,6 +75,8 @@ public struct ConsoleData: Sendable {
     public var now: Double
     /// Admin API address, for the header.
     public var adminAddress: String?
+    /// Whether the store's source (etcd) answers, for the header.
+    public var storeStatus: StoreStatus?
     /// Connections per second per route over the last minute, oldest first (for sparklines).
     public var connectRates: [String: [Double]]
     /// Bytes per second each way per route, over the last second.

@@ -32,6 +32,10 @@ enum Screen {
         parts.append("total \(e.totalAccepted)")
         parts.append("rejected \(e.totalRejected)")
         if let admin = data.adminAddress { parts.append("admin \(admin)") }
+        if let store = data.storeStatus, store.provider != "file" {
+            parts.append(store.reachable ? "\(store.provider) rev \(store.sourceRevision ?? 0)"
+                                         : "\(store.provider) UNREACHABLE since \(Format.clock(store.since))")
+        }
         var x = grid.put(" " + parts.joined(separator: " │ "), row: 0, column: 0, role: .header)
         if state.paused || state.readonly {
             let tag = (state.paused ? " PAUSED " : "") + (state.readonly ? " READ-ONLY " : "")

@@ -73,6 +73,12 @@ enum Format {
         return u == 0 ? "\(n)B" : (v < 10 ? String(format: "%.1f%@", v, units[u]) : "\(Int(v))\(units[u])")
     }
 
+    /// `14:03:07` (UTC) for a unix time.
+    static func clock(_ time: Double) -> String {
+        let seconds = Int(time) % 86_400
+        return String(format: "%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+    }
+
     static func duration(_ seconds: Double) -> String {
         let s = max(0, Int(seconds))
         if s < 60 { return "\(s)s" }

@@ -70,6 +70,14 @@ extension ProxyEngine {
             let first = problems.first?.description ?? "invalid file"
             registry.record(.error, message: "store file rejected, previous routes stay live: \(first)")
             return nil
+        case .statusChanged(let status):
+            if status.reachable {
+                registry.record(.reload, message: "\(status.provider) reachable again at \(status.location)")
+            } else {
+                registry.record(.error, message: "\(status.provider) unreachable (\(status.lastError ?? "?")); "
+                                + "routing goes on with the last good configuration")
+            }
+            return nil
         }
     }
 }

@@ -49,6 +49,10 @@ public struct ResolvedFiles: Sendable {
             loaded.config.engine.tls.trustedCertificateFile = full
         }
         let storePath = store ?? relative(loaded.config.storePath, to: dir)
+        if var etcd = loaded.config.etcd {
+            etcd.cachePath = relative(etcd.cachePath, to: dir)
+            loaded.config.etcd = etcd
+        }
         return ResolvedFiles(configPath: configPath, storePath: storePath, loaded: loaded)
     }
 

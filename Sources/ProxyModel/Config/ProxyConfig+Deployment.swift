@@ -8,28 +8,27 @@ extension ProxyConfig {
             switch key {
             case "admin": try loadAdmin(v, into: &config.admin, fail: fail, warn: warn)
             case "etcd":
-                var etcd = EtcdConfig()
+                var etcd = try loadEtcd(v, path: path, fail: fail, warn: warn)
+                if let cache = config.etcd?.cachePath { etcd.cachePath = cache }  // mqtt_proxy.etcd_cache came first
+                config.etcd = etcd
+            case "role":
+                guard let role = v.stringValue, ["traditional", "data_plane", "control_plane", "standalone"].contains(role)
+                else { throw fail(path, "deployment.role must be traditional, data_plane, control_plane or standalone") }
+                if role == "standalone" { config.configProvider = .file }
+            case "role_traditional", "role_data_plane", "role_control_plane":
                 for (k, item) in try object(v, path, fail) {
-                    switch k {
-                    case "host":
-                        guard case .array(let hosts) = item, hosts.allSatisfy({ $0.stringValue != nil }) else {
-                            throw fail("\(path).host", "etcd.host must be a list of URLs")
-                        }
-                        etcd.hosts = hosts.compactMap(\.stringValue)
-                    case "prefix":
-                        guard let s = item.stringValue, s.hasPrefix("/") else {
-                            throw fail("\(path).prefix", "etcd.prefix must be a path starting with /")
-                        }
-                        etcd.prefix = s
-                    case "timeout":
-                        guard let t = item.doubleValue, t > 0 else { throw fail("\(path).timeout", "etcd.timeout must be > 0") }
-                        etcd.timeout = t
+                    guard k == "config_provider" else {
+                        warn("\(path).\(k)", "\(path).\(k) does not apply to mqtt-proxy; ignored")
+                        continue
+                    }
+                    switch item.stringValue {
+                    case "etcd": config.configProvider = .etcd
+                    case "yaml": config.configProvider = .file
                     default:
-                        warn("\(path).\(k)", "etcd.\(k) is not used; ignored")
+                        throw fail("\(path).config_provider", "config_provider must be etcd or yaml")
                     }
                 }
-                config.etcd = etcd
-            case "role", "role_traditional", "role_data_plane", "config_provider":
+            case "config_provider":
                 continue
             default:
                 warn(path, "deployment.\(key) does not apply to mqtt-proxy; ignored")
@@ -151,6 +150,11 @@ extension ProxyConfig {
                     throw fail(path, "log_level must be one of " + levels.joined(separator: ", "))
                 }
                 e.logLevel = s
+            case "etcd_cache":
+                guard let s = v.stringValue, !s.isEmpty else { throw fail(path, "etcd_cache must be a file path") }
+                var etcd = config.etcd ?? EtcdConfig()
+                etcd.cachePath = s
+                config.etcd = etcd
             case "log_file":
                 guard let s = v.stringValue, !s.isEmpty else { throw fail(path, "log_file must be a file path") }
                 e.logFile = s

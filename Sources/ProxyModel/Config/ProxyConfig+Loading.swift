@@ -39,6 +39,7 @@ extension ProxyConfig {
                                                          : "unknown key \(key); ignored")
             }
         }
+        try checkProvider(config, fail: fail)
         return LoadedConfig(config: config, warnings: warnings)
     }
 

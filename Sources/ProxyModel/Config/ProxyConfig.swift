@@ -54,11 +54,39 @@ public struct AdminConfig: Sendable, Hashable {
     public init() {}
 }
 
-/// `deployment.etcd`, read for compatibility (the etcd-backed store comes later).
+/// Where stream routes, upstreams and ssl objects live.
+public enum ConfigProvider: String, Sendable, Hashable {
+    /// The APISIX standalone file (`mqtt_proxy.store`, default `conf/apisix.yaml`): the embedded default.
+    case file
+    /// etcd, in APISIX's key layout (`deployment.role_traditional.config_provider: etcd`).
+    case etcd
+}
+
+/// `deployment.etcd`, as APISIX reads it, plus where the last good content is cached.
 public struct EtcdConfig: Sendable, Hashable {
+    /// `http://` or `https://` endpoints, tried in turn.
     public var hosts: [String] = []
     public var prefix = "/apisix"
+    /// Seconds for each request (connect, read, write).
     public var timeout: Double = 30
+    /// Seconds a watch request stays open before it is made again (from the last revision seen).
+    public var watchTimeout: Double = 50
+    /// Seconds between reconnects of a broken watch (grows with each failure, with jitter).
+    public var resyncDelay: Double = 5
+    public var user: String?
+    public var password: String?
+    /// TLS to etcd: a client certificate (`cert`/`key` files), whether to verify etcd's, and the SNI to send.
+    public var tlsCert: String?
+    public var tlsKey: String?
+    public var tlsVerify = true
+    public var tlsSNI: String?
+    /// The last good content, written after every change and read when etcd cannot be reached at start
+    /// (`mqtt_proxy.etcd_cache`, relative to the config's folder).
+    public var cachePath = "etcd-cache.json"
+    public init() {}
+
+    /// The prefix without a trailing slash (`/apisix`).
+    public var normalizedPrefix: String { prefix.hasSuffix("/") && prefix.count > 1 ? String(prefix.dropLast()) : prefix }
 }
 
 /// Our own settings (`mqtt_proxy:` section), beyond what APISIX's layout has.
@@ -119,6 +147,8 @@ public struct ProxyConfig: Sendable, Hashable {
     public var listeners: [StreamListener] = []
     public var admin = AdminConfig()
     public var etcd: EtcdConfig?
+    /// The store: the file (default) or etcd.
+    public var configProvider = ConfigProvider.file
     /// The store file (APISIX standalone format); relative paths are resolved against the config's folder.
     public var storePath = "apisix.yaml"
     public var engine = EngineSettings()

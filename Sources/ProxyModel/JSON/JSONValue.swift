@@ -30,6 +30,16 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// The string, or nil for any other kind.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
     public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
