@@ -66,7 +66,13 @@ struct MosquittoPlacementTests {
         try await withEventLoopGroup { group in
             let rig = try await rig(level: level, group: group)
             defer { Task { await rig.stop() } }
-            let ids = ["sensor-0001", "sensor-0042", "truck-eu-17", "meter/7", "f", "g", "device-α"]
+            var ids = ["sensor-0001", "sensor-0042", "truck-eu-17", "meter/7", "f", "g", "device-α"]
+            // The brokers' ports are random, so the ring is too: make sure both brokers get one of the ids.
+            if Set(ids.map { rig.predicted($0).port }).count < 2,
+               let other = (0..<100).map({ "spread-\($0)" }).first(where: { rig.predicted($0).port != rig.predicted(ids[0]).port })
+            {
+                ids.append(other)
+            }
             var used: Set<Int> = []
             for id in ids {
                 let broker = rig.predicted(id)
