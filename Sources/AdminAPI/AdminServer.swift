@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import Metrics
 import Prometheus
 import ProxyControl
 import ProxyModel
@@ -34,6 +35,7 @@ public enum AdminServer {
         router.middlewares.add(AdminAuthMiddleware(config: settings.admin))
         ResourceRoutes(store: store, engine: engine, proxyMode: settings.proxyMode, bodyLimit: settings.bodyLimit)
             .register(on: router)
+        StoreRoutes(store: store).register(on: router)
         if let engine {
             StatusRoutes(engine: engine).register(on: router)
             NodeRoutes(engine: engine).register(on: router)
@@ -45,6 +47,14 @@ public enum AdminServer {
             }
         }
         return router
+    }
+
+    /// Makes Prometheus the process's metrics system; returns the registry `/metrics` shows and its factory.
+    public static func bootstrapMetrics() -> (PrometheusCollectorRegistry, PrometheusMetricsFactory) {
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        MetricsSystem.bootstrap(factory)
+        return (registry, factory)
     }
 
     /// The HTTP server as a service for the ServiceGroup; `listening` gets the bound `ip:port`. With

@@ -1,4 +1,6 @@
+import Logging
 import ProxyModel
+import ServiceLifecycle
 
 /// Where stream routes, upstreams and ssl objects live: the one door every change goes through.
 ///
@@ -63,5 +65,27 @@ public struct StoreChanges: Sendable {
     public init(initial: StoreSnapshot, updates: AsyncStream<StoreEvent>) {
         self.initial = initial
         self.updates = updates
+    }
+}
+
+/// The store a configuration asks for.
+public enum RouteStores {
+    /// The etcd store for `config_provider: etcd`, else the file store at `storePath`.
+    public static func make(_ config: ProxyConfig, storePath: String, logger: Logger) throws -> any RouteStore {
+        if config.configProvider == .etcd, let etcd = config.etcd {
+            return try EtcdStore(config: etcd, trustedCA: config.engine.tls.trustedCertificateFile,
+                                 logger: Logger(label: "mqtt-proxy.etcd"))
+        }
+        return FileStore(path: storePath, logger: logger, watchInterval: config.engine.storeWatchInterval)
+    }
+
+    /// The services a store needs beside the engine: for etcd, the instance's fleet registration (once
+    /// `addresses` tells where it listens); none for a file.
+    public static func companions(of store: any RouteStore, instanceID: String,
+                                  addresses: @escaping @Sendable () async -> (listeners: [String], admin: String?))
+        -> [any Service]
+    {
+        guard let etcd = store as? EtcdStore else { return [] }
+        return [EtcdRegistration(store: etcd, id: instanceID, addresses: addresses)]
     }
 }

@@ -1,10 +1,8 @@
 import AdminAPI
 import ArgumentParser
 import Logging
-import Metrics
 import NIOCore
 import NIOPosix
-import Prometheus
 import ProxyControl
 import ProxyEngine
 import ProxyModel
@@ -14,7 +12,7 @@ import ServiceLifecycle
 /// The engine, store and admin API that `serve`, `console` and `demo` run, wired the same way.
 struct Runtime {
     let logger: Logger
-    let store: FileStore
+    let store: any RouteStore
     let engine: ProxyEngine
     let group: MultiThreadedEventLoopGroup
     /// The admin API's bound `ip:port`, once it listens.
@@ -36,12 +34,9 @@ struct Runtime {
         try LogSetup.bootstrap(level: logLevel ?? config.engine.logLevel, file: logFile)
         let logger = Logger(label: "mqtt-proxy")
         for note in resolved.startupNotes { logger.log(level: note.warning ? .warning : .notice, "\(note.text)") }
-        let prometheus = PrometheusCollectorRegistry()
-        let metricsFactory = PrometheusMetricsFactory(registry: prometheus)
-        MetricsSystem.bootstrap(metricsFactory)
+        let (prometheus, metricsFactory) = AdminServer.bootstrapMetrics()
 
-        let store = FileStore(path: resolved.storePath, logger: Logger(label: "mqtt-proxy.store"),
-                              watchInterval: config.engine.storeWatchInterval)
+        let store = try RouteStores.make(config, storePath: resolved.storePath, logger: Logger(label: "mqtt-proxy.store"))
         do {
             try await store.load()
         } catch {
@@ -59,8 +54,12 @@ struct Runtime {
             settings: AdminSettings(admin: config.admin, proxyMode: config.proxyMode, bodyLimit: config.admin.bodyLimit),
             store: store, engine: engine, metrics: prometheus, logger: Logger(label: "mqtt-proxy.admin"),
             fallbackToAnyPort: adminFallbackToAnyPort, listening: adminAddress)
+        let listening = engineService.listening
+        let companions = RouteStores.companions(of: store, instanceID: config.engine.resolvedInstanceID) {
+            await (listening.value() ?? [], adminAddress.value())
+        }
         return Runtime(logger: logger, store: store, engine: engine, group: group, adminAddress: adminAddress,
-                       listenAddresses: engineService.listening, services: [engineService, admin])
+                       listenAddresses: listening, services: [engineService, admin] + companions)
     }
 
     /// Runs the engine, the admin API and `extra` services until one of them ends or SIGTERM/SIGINT; then

@@ -75,6 +75,12 @@ public final class RecordingUpstream: Sendable {
         return records.withLockedValue { r in keys.compactMap { r[$0] } }
     }
 
+    /// Forgets every connection recorded so far (open ones too).
+    public func forget() {
+        order.withLockedValue { $0 = [] }
+        records.withLockedValue { $0 = [:] }
+    }
+
     /// Connections currently open.
     public var openCount: Int { children.withLockedValue { $0.count } }
 

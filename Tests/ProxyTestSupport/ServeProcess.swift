@@ -30,20 +30,34 @@ public final class ServeProcess: Sendable {
         adminPort = Int(admin.split(separator: ":").last ?? "") ?? 0
     }
 
-    /// A config.yaml for tests: one plaintext listener and the admin API on 127.0.0.1, both on port 0, and
-    /// `mqttProxy` lines (indented, without the `mqtt_proxy:` key) for our own settings.
-    public static func config(mqttProxy: [String] = []) -> String {
-        """
+    /// A config.yaml for tests: one plaintext listener and the admin API on 127.0.0.1, both on port 0, the
+    /// documented admin key, `mqttProxy` lines (indented, without the `mqtt_proxy:` key) for our own settings, and
+    /// with `etcd` the etcd store at that endpoint (short timeouts, so outages show quickly).
+    public static func config(mqttProxy: [String] = [], etcd: String? = nil) -> String {
+        let store = etcd.map {
+            """
+              role: traditional
+              role_traditional: {config_provider: etcd}
+              etcd: {host: ["\($0)"], prefix: /apisix, timeout: 2, watch_timeout: 10, resync_delay: 0.3}
+
+            """
+        } ?? ""
+        return """
         apisix:
           stream_proxy:
             tcp: ["127.0.0.1:0"]
         deployment:
-          admin:
+        \(store)  admin:
+            admin_key: [{name: admin, key: edd1c9f034335f136f87ad84b625c8f1, role: admin}]
             admin_listen: {ip: 127.0.0.1, port: 0}
-        mqtt_proxy:
-        \(mqttProxy.map { "  " + $0 }.joined(separator: "\n"))
+        \(mqttProxy.isEmpty ? "" : "mqtt_proxy:\n" + mqttProxy.map { "  " + $0 }.joined(separator: "\n"))
 
         """
+    }
+
+    /// `curl`-free admin requests: method, path, optional JSON body; the status and body.
+    public func admin(_ method: String, _ path: String, body: String? = nil) async throws -> (Int, String) {
+        try await AdminCall.send(method, "http://127.0.0.1:\(adminPort)\(path)", body: body)
     }
 
     /// The rest of the first log line containing `marker`, after it.

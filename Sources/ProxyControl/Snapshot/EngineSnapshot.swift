@@ -1,3 +1,5 @@
+import RouteStore
+
 /// One relayed connection as operators see it.
 public struct ConnectionInfo: Sendable, Hashable {
     public var id: UInt64
@@ -161,6 +163,8 @@ public struct EngineSnapshot: Sendable {
     public var drainTimeout: Double
     /// Health and drain of every node the live routes list.
     public var health: [NodeHealth] = []
+    /// Where the routes come from and whether it answers (etcd unreachable since…).
+    public var store: StoreStatus?
 
     public init(version: Int, takenAt: Double, startedAt: Double, listeners: [String], connections: [ConnectionInfo],
                 routes: [RouteStats], nodes: [NodeStats], events: [EngineEvent], pending: Int, totalAccepted: Int,

@@ -112,6 +112,18 @@ public final class EngineMetrics: Sendable {
         gauge.record(healthy ? 1 : 0)
     }
 
+    /// 1 while the store's source (etcd) answers, 0 while it does not.
+    func configSourceUp(provider: String, _ up: Bool) {
+        let gauge = gauges.withLockedValue { g in
+            let key = "\u{0}config \(provider)"
+            if let hit = g[key] { return hit }
+            let made = Gauge(label: "mqtt_proxy_config_source_up", dimensions: [("provider", provider)], factory: factory)
+            g[key] = made
+            return made
+        }
+        gauge.record(up ? 1 : 0)
+    }
+
     /// One active probe's result.
     func healthCheck(node: String, type: String, result: String) {
         let key = Key(first: node, second: "\(type)\u{0}\(result)")

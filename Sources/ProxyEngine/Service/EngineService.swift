@@ -26,6 +26,7 @@ public final class EngineService: Service, Sendable {
         let engine = self.engine
         let store = self.store
         let changes = await store.changes()
+        engine.storeStatusChanged(await store.status())
         await engine.apply(changes.initial)
         let bound = try await engine.start(listeners: listeners)
         let addresses = bound.map { HostPort.format(host: $0.ipAddress ?? "?", port: $0.port ?? 0) }
@@ -56,6 +57,12 @@ public final class EngineService: Service, Sendable {
 }
 
 extension ProxyEngine {
+    /// Keeps the store's status for snapshots and `mqtt_proxy_config_source_up`.
+    func storeStatusChanged(_ status: StoreStatus) {
+        storeStatus.withLockedValue { $0 = status }
+        registry.metrics.configSourceUp(provider: status.provider, status.reachable)
+    }
+
     /// Notes a store event in the event log; returns the content to apply, if it brought new content.
     func recordStoreEvent(_ event: StoreEvent) -> StoreSnapshot? {
         switch event {
@@ -71,6 +78,7 @@ extension ProxyEngine {
             registry.record(.error, message: "store file rejected, previous routes stay live: \(first)")
             return nil
         case .statusChanged(let status):
+            storeStatusChanged(status)
             if status.reachable {
                 registry.record(.reload, message: "\(status.provider) reachable again at \(status.location)")
             } else {

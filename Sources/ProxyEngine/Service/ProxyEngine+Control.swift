@@ -10,6 +10,7 @@ extension ProxyEngine: EngineControl {
         var snapshot = registry.snapshot()
         snapshot.drainTimeout = settings.drainTimeout
         snapshot.health = health.nodes(active: registry.activeByNode())
+        snapshot.store = storeStatus.withLockedValue { $0 }
         return snapshot
     }
 

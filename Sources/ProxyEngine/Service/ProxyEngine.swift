@@ -34,6 +34,8 @@ public final class ProxyEngine: Sendable {
     let health: HealthMonitor
     /// Set when the relays are being ended for good.
     let shutdown = ShutdownState()
+    /// The store's status as last told (`EngineService` follows it).
+    let storeStatus = NIOLockedValueBox<StoreStatus?>(nil)
     private let table = NIOLockedValueBox(RouteTable())
     private let servers = NIOLockedValueBox([Channel]())
     private let children = NIOLockedValueBox([ObjectIdentifier: Channel]())

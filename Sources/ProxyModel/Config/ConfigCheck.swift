@@ -23,7 +23,14 @@ extension ResolvedFiles {
         if !config.proxyMode.streamEnabled {
             out.append(.init(level: .warning, message: "\(configName): proxy_mode has no stream; no listener will start"))
         }
-        out += checkStore()
+        if config.configProvider == .etcd, let etcd = config.etcd {
+            out.append(.init(level: .ok, message: """
+                \(configName): the store is etcd (\(etcd.hosts.joined(separator: ", ")), prefix \(etcd.normalizedPrefix)); \
+                its content is checked when the proxy reads it (invalid values are left out and logged)
+                """))
+        } else {
+            out += checkStore()
+        }
         out.append(.init(level: .ok, message: "\(configName): \(config.listeners.count) listener(s)"))
         return out
     }

@@ -74,6 +74,11 @@ public struct ResolvedFiles: Sendable {
     }
 }
 
+/// This build's version, as `/v1`, the fleet registration and `--version` show it.
+public enum ProductVersion {
+    public static let current = "1.1.0-dev"
+}
+
 extension AdminKey {
     /// The admin key of APISIX's documentation, so the plugin document's curl commands work against a default
     /// install. It is public: the admin API refuses to start with it on anything but loopback.
