@@ -33,6 +33,12 @@ let package = Package(
             name: "MQTTCodec",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Pure wire format of HAProxy's PROXY protocol, versions 1 and 2 (with TLVs): read from load balancers in
+        // front, sent to brokers behind.
+        .target(
+            name: "ProxyProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         // Pure balancing algorithms: APISIX-compatible consistent hashing, smooth WRR, least connections.
         // (ProxyModel only for `HostPort`, the one host:port parser.)
         .target(name: "LoadBalancing", dependencies: ["ProxyModel"]),
@@ -67,7 +73,7 @@ let package = Package(
         .target(
             name: "ProxyEngine",
             dependencies: [
-                "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyControl",
+                "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyControl", "ProxyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -187,6 +193,7 @@ let package = Package(
             name: "ProxyTestSupport",
             dependencies: [
                 "ProxyEngine", "ProxyControl", "MQTTCodec", "ProxyModel", "RouteStore", "Console", "APISIXFixtures",
+                "ProxyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -205,6 +212,7 @@ let package = Package(
             dependencies: ["MQTTCodec", "APISIXFixtures"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "ProxyProtocolTests", dependencies: ["ProxyProtocol", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
             name: "LoadBalancingTests",
             dependencies: ["LoadBalancing", "ProxyModel", "APISIXFixtures"]
@@ -255,7 +263,7 @@ let package = Package(
             name: "ProxyEngineTests",
             dependencies: [
                 "ProxyEngine", "ProxyControl", "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore",
-                "ProxyTestSupport", "APISIXFixtures",
+                "ProxyTestSupport", "APISIXFixtures", "ProxyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -279,6 +287,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "ProxyEngine", "ProxyControl", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyTestSupport",
+                "ProxyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -37,6 +37,8 @@ struct StatusRoutes: Sendable {
                 "age_seconds": .double((now - c.startedAt).rounded(toPlaces: 3)),
                 "bytes_in": .int(c.bytesIn), "bytes_out": .int(c.bytesOut),
                 "tls": c.tls.map(StatusRoutes.tlsJSON) ?? .null,
+                "idle_limit": .double(c.idleLimit), "via": c.via.map(JSONValue.string) ?? .null,
+                "broker_connack": c.brokerConnack.map(JSONValue.int) ?? .null,
             ]
         }
         return JSONResponse.make(.ok, ["connections": .array(items), "total": .int(items.count)])
@@ -74,12 +76,15 @@ struct StatusRoutes: Sendable {
                 "rejected": .object(.init(uniqueKeysWithValues: r.rejected.sorted { $0.key.rawValue < $1.key.rawValue }
                     .map { ($0.key.rawValue, JSONValue.int($0.value)) })),
                 "bytes_in": .int(r.bytesIn), "bytes_out": .int(r.bytesOut),
-                "connect_failures": .int(r.connectFailures),
+                "connect_failures": .int(r.connectFailures), "disconnects": StatusRoutes.causes(r.disconnects),
             ]
         }
         let nodes: [JSONValue] = snap.nodes.map { n in
             ["node": .string(n.node), "active": .int(n.active), "total": .int(n.total), "bytes_in": .int(n.bytesIn),
-             "bytes_out": .int(n.bytesOut), "connect_failures": .int(n.connectFailures), "failing": .bool(n.failing)]
+             "bytes_out": .int(n.bytesOut), "connect_failures": .int(n.connectFailures), "failing": .bool(n.failing),
+             "disconnects": StatusRoutes.causes(n.disconnects),
+             "broker_connacks": .object(.init(uniqueKeysWithValues: n.connacks.sorted { $0.key < $1.key }
+                 .map { (ConnackLabel.text($0.key), JSONValue.int($0.value)) }))]
         }
         return JSONResponse.make(.ok, [
             "routes": .array(routes), "nodes": .array(nodes), "pending": .int(snap.pending),
@@ -90,6 +95,12 @@ struct StatusRoutes: Sendable {
             "listeners": .array(snap.listeners.map(JSONValue.string)),
             "uptime_seconds": .double((snap.takenAt - snap.startedAt).rounded(toPlaces: 3)),
         ])
+    }
+
+    /// `{cause: count}` for the causes seen.
+    static func causes(_ counts: [DisconnectCause: Int]) -> JSONValue {
+        .object(.init(uniqueKeysWithValues: counts.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { ($0.key.rawValue, JSONValue.int($0.value)) }))
     }
 
     func events(_ request: Request) throws -> Response {

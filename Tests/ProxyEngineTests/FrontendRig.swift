@@ -27,21 +27,26 @@ final class ScriptedConnector: UpstreamConnecting, @unchecked Sendable {
     private(set) var asked: [String] = []
     /// Broker channels handed out, in order.
     private(set) var brokers: [EmbeddedChannel] = []
+    /// The PROXY header each attempt asked for.
+    private(set) var prefaces: [ByteBuffer?] = []
+    /// What the next attempts fail with instead of a timeout (`.refuse`).
+    var failure: Error?
     /// Attempts left hanging, to complete from the test.
     private(set) var pending: [(node: String, promise: EventLoopPromise<Channel>)] = []
 
     init(loop: EmbeddedEventLoop) { self.loop = loop }
 
     func connect(to node: CompiledNode, of route: CompiledRoute, index: Int, timeout: TimeAmount,
-                 on loop: EventLoop) -> EventLoopFuture<Channel>
+                 preface: ByteBuffer?, on loop: EventLoop) -> EventLoopFuture<Channel>
     {
         asked.append(node.address)
+        prefaces.append(preface)
         let outcome = script[node.address]?.isEmpty == false ? script[node.address]!.removeFirst() : .accept
         switch outcome {
         case .accept:
             return loop.makeSucceededFuture(makeBroker())
         case .refuse:
-            return loop.makeFailedFuture(ChannelError.connectTimeout(timeout))
+            return loop.makeFailedFuture(failure ?? ChannelError.connectTimeout(timeout))
         case .hang:
             let promise = loop.makePromise(of: Channel.self)
             pending.append((node.address, promise))
@@ -67,9 +72,11 @@ struct FrontendRig {
     let registry: ConnectionRegistry
 
     init(routes: [(String, JSONValue)], settings: EngineSettings = EngineSettings(), registry: ConnectionRegistry? = nil,
-         connector: ScriptedConnector? = nil) throws
+         connector: ScriptedConnector? = nil, listener: ListenerPolicy = ListenerPolicy(),
+         admission: Admission.Verdict = .admitted) throws
     {
-        try self.init(table: FrontendRig.table(routes), settings: settings, registry: registry, connector: connector)
+        try self.init(table: FrontendRig.table(routes), settings: settings, registry: registry, connector: connector,
+                      listener: listener, admission: admission)
     }
 
     /// Routes compiled as the engine compiles them.
@@ -79,7 +86,8 @@ struct FrontendRig {
 
     /// A connection against an already compiled table (several rigs then share its balancers).
     init(table: RouteTable, settings: EngineSettings = EngineSettings(), registry: ConnectionRegistry? = nil,
-         connector: ScriptedConnector? = nil) throws
+         connector: ScriptedConnector? = nil, listener: ListenerPolicy = ListenerPolicy(),
+         admission: Admission.Verdict = .admitted) throws
     {
         let registry = registry ?? ConnectionRegistry()
         let connector = connector ?? ScriptedConnector(loop: loop)
@@ -87,8 +95,12 @@ struct FrontendRig {
         logger.logLevel = .critical
         let env = ConnectionEnvironment(registry: registry, settings: settings, logger: logger,
                                         idleWatches: IdleWatches(), table: { table }, connector: connector,
-                                        health: nil, shutdown: ShutdownState())
-        client = EmbeddedChannel(handler: FrontendHandler(env: env), loop: connector.loop)
+                                        health: nil, shutdown: ShutdownState(), listener: listener)
+        client = EmbeddedChannel(loop: connector.loop)
+        if listener.acceptsProxyHeader {
+            try client.pipeline.syncOperations.addHandler(ProxyHeaderReader(maxLength: settings.prereadMaxBytes))
+        }
+        try client.pipeline.syncOperations.addHandler(FrontendHandler(env: env, admission: admission))
         client.localAddress = try SocketAddress(ipAddress: "127.0.0.1", port: 9100)
         self.connector = connector
         self.registry = registry

@@ -89,7 +89,8 @@ struct RelayTests {
                                   upstreamExtra: ["timeout": ["connect": 1, "send": 0.3, "read": 0.4]])
             let proxy = try await ProxyHarness.start(resources: .with(routes: [("1", route)]), group: group)
             let client = try await proxy.client()
-            try await client.send(ConnectBytes.make(clientID: "sleepy"))
+            // Keep-alive 0: the upstream's limit applies as it is (see the keep-alive tests for the rest).
+            try await client.send(ConnectBytes.make(clientID: "sleepy", keepAlive: 0))
             #expect(await client.waitForBytes(11).count == 11)
             let start = Date()
             #expect(await client.waitForClose(timeout: 5))
@@ -97,7 +98,7 @@ struct RelayTests {
             // proxy, so allow for the delay of the client seeing it.
             #expect(Date().timeIntervalSince(start) >= 0.2)
             #expect(await eventually {
-                proxy.engine.snapshot().events.contains { $0.message.hasPrefix("idle timeout") }
+                proxy.engine.snapshot().events.contains { $0.message.hasPrefix("idle_timeout") }
             })
             await proxy.stop()
             await node.stop()
@@ -115,7 +116,7 @@ struct RelayTests {
             await node.stop()
             #expect(await client.waitForClose())
             #expect(await eventually {
-                proxy.engine.snapshot().events.last?.message.hasPrefix("broker closed") == true
+                proxy.engine.snapshot().events.last?.message.hasPrefix("broker_closed") == true
             })
             await proxy.stop()
         }

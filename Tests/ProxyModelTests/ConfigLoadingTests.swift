@@ -75,7 +75,12 @@ struct ConfigLoadingTests {
         ("apisix:\n  stream_proxy:\n    tcp:\n      - 70000\n", 4, "port 70000 is out of range"),
         ("apisix:\n  stream_proxy:\n    tcp:\n      - \"localhost:1\"\n", 4, "invalid listen address"),
         ("apisix:\n  stream_proxy:\n    tcp:\n      - addr: 1\n        proxy_protocol: {}\n", 5,
-         "proxy_protocol is not supported"),
+         "proxy_protocol must be true or false"),
+        ("apisix:\n  stream_proxy:\n    tcp:\n      - addr: 1\n        max_connections: 0\n", 5,
+         "max_connections must be an integer ≥ 1"),
+        ("apisix:\n  proxy_protocol:\n    enable_tcp_pp: yes please\n", 3, "enable_tcp_pp must be true or false"),
+        ("mqtt_proxy:\n  proxy_protocol_trusted: [\"10.0.0.0/33\"]\n", 2, "invalid CIDR in proxy_protocol_trusted"),
+        ("mqtt_proxy:\n  max_connections: -5\n", 2, "max_connections must be an integer ≥ 1"),
         ("apisix:\n  stream_proxy:\n    tcp: [1, 1]\n", 3, "listed twice"),
         ("deployment:\n  admin:\n    admin_key:\n      - key: k\n        role: root\n", 5, "invalid role root"),
         ("deployment:\n  admin:\n    allow_admin: [\"300.0.0.0/8\"]\n", 3, "invalid CIDR"),
@@ -92,6 +97,43 @@ struct ConfigLoadingTests {
             #expect(error.position?.line == line, "got: \(error)")
             #expect(error.description.hasPrefix("conf/config.yaml:\(line):"))
         }
+    }
+
+    @Test func listenersTakeThePROXYSwitchesTheyDoNotSetThemselves() throws {
+        let text = """
+            apisix:
+              stream_proxy:
+                tcp:
+                  - 9100
+                  - addr: 9101
+                    proxy_protocol: false
+                    max_connections: 100
+                  - addr: "127.0.0.1:9102"
+                    tls: true
+                    proxy_protocol_to_upstream: false
+              proxy_protocol:
+                enable_tcp_pp: true
+                enable_tcp_pp_to_upstream: true
+                listen_http_port: 9181
+            mqtt_proxy:
+              max_connections: 5000
+              proxy_protocol_trusted: ["10.0.0.0/8", "192.168.1.7"]
+            """
+        let loaded = try ProxyConfig.load(text: text, file: "config.yaml")
+        let l = loaded.config.listeners
+        #expect(l.map(\.proxyProtocol) == [true, false, true])
+        #expect(l.map(\.proxyProtocolToUpstream) == [true, true, false])
+        #expect(l.map(\.maxConnections) == [nil, 100, nil])
+        #expect(l[1].description == "0.0.0.0:9101 (proxy_protocol_to_upstream, max 100)")
+        #expect(loaded.config.engine.maxConnections == 5000)
+        #expect(loaded.config.engine.proxyProtocolTrusted.map(\.text) == ["10.0.0.0/8", "192.168.1.7"])
+        #expect(loaded.warnings.contains { $0.message.contains("listen_http_port") })
+    }
+
+    @Test func trustsLoopbackPROXYHeadersByDefault() throws {
+        let c = try ProxyConfig.load(text: "", file: "c.yaml").config
+        #expect(c.engine.maxConnections == nil)
+        #expect(c.engine.proxyProtocolTrusted.map(\.text) == ["127.0.0.0/8", "::1/128"])
     }
 
     @Test func readsTheSSLSection() throws {

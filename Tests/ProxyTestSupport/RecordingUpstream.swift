@@ -13,11 +13,16 @@ public final class RecordingUpstream: Sendable {
         case helloWorld
         /// A CONNACK accepting the session, in the client's protocol version.
         case connack
+        /// A 3.1.1 CONNACK refusing with this return code, then the close (a broker denying the client).
+        case refuse(UInt8)
     }
 
     public struct Record: Sendable {
         public var clientID: String?
+        /// Everything received, a PROXY header included.
         public var bytes: [UInt8]
+        /// The PROXY protocol header the connection started with (when the upstream expects one).
+        public var proxyHeader: [UInt8]?
     }
 
     public let host: String
@@ -33,8 +38,11 @@ public final class RecordingUpstream: Sendable {
     private init(host: String) { self.host = host }
 
     /// Starts listening on `host` (any 127.x address) and a free port.
+    /// With `proxyHeader`, every connection must start with a PROXY v1 or v2 header (as a broker with
+    /// `enable_proxy_protocol` wants): it is recorded apart, and the CONNECT is looked for after it.
     public static func start(host: String = "127.0.0.1", port: Int = 0, greeting: Greeting = .helloWorld,
-                             tls: NIOSSLContext? = nil, group: EventLoopGroup) async throws -> RecordingUpstream
+                             tls: NIOSSLContext? = nil, proxyHeader: Bool = false,
+                             group: EventLoopGroup) async throws -> RecordingUpstream
     {
         let upstream = RecordingUpstream(host: host)
         let server = try await ServerBootstrap(group: group)
@@ -50,6 +58,11 @@ public final class RecordingUpstream: Sendable {
                 upstream.records.withLockedValue { $0[key] = Record(clientID: nil, bytes: []) }
                 upstream.order.withLockedValue { $0.append(key) }
                 return ch.eventLoop.makeCompletedFuture {
+                    if proxyHeader {
+                        try ch.pipeline.syncOperations.addHandler(HeaderStripper { header in
+                            upstream.records.withLockedValue { $0[key]?.proxyHeader = header }
+                        })
+                    }
                     if let tls { try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try ch.pipeline.syncOperations.addHandler(Handler(upstream: upstream, key: key, greeting: greeting))
                 }
@@ -83,6 +96,19 @@ public final class RecordingUpstream: Sendable {
 
     /// Connections currently open.
     public var openCount: Int { children.withLockedValue { $0.count } }
+
+    /// Resets every open connection (SO_LINGER 0, then close: the peer gets an RST).
+    public func resetAll() async {
+        for ch in children.withLockedValue({ Array($0.values) }) {
+            try? await (ch as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+            try? await ch.close()
+        }
+    }
+
+    /// Closes every open connection normally (FIN).
+    public func closeAll() async {
+        for ch in children.withLockedValue({ Array($0.values) }) { try? await ch.close() }
+    }
 
     /// Stops listening and drops every connection.
     public func stop() async {
@@ -132,6 +158,10 @@ public final class RecordingUpstream: Sendable {
                     switch greeting {
                     case .helloWorld: reply = Array("hello world".utf8)
                     case .connack: reply = ConnackEncoder.accept(protocolLevel: packet.protocolLevel)
+                    case .refuse(let code):
+                        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: [0x20, 0x02, 0x00, code])))
+                            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                        return
                     }
                     context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply)), promise: nil)
                     let rest = Array(all[packet.byteCount...])
@@ -158,6 +188,37 @@ public final class RecordingUpstream: Sendable {
 
         func errorCaught(context: ChannelHandlerContext, error: Error) {
             context.close(promise: nil)
+        }
+    }
+
+    /// Takes the PROXY header off the front of a connection: the bytes up to its end (a v1 line's CRLF, or a v2
+    /// header's 16 + length bytes) are handed to `record`, the rest passed on.
+    private final class HeaderStripper: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        private var buffer = ByteBuffer()
+        private let record: @Sendable ([UInt8]) -> Void
+
+        init(record: @escaping @Sendable ([UInt8]) -> Void) {
+            self.record = record
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var incoming = unwrapInboundIn(data)
+            buffer.writeBuffer(&incoming)
+            let bytes = Array(buffer.readableBytesView)
+            var length: Int?
+            if bytes.count >= 16, bytes[0] == 0x0D, bytes[12] >> 4 == 2 {
+                let total = 16 + (Int(bytes[14]) << 8 | Int(bytes[15]))
+                if bytes.count >= total { length = total }
+            } else if let lf = bytes.firstIndex(of: 0x0A) {
+                length = lf + 1
+            }
+            guard let length else { return }
+            record(Array(bytes[..<length]))
+            buffer.moveReaderIndex(forwardBy: length)
+            if buffer.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(buffer)) }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
     }
 }

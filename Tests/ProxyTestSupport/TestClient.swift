@@ -127,6 +127,19 @@ public struct TestClient: Sendable {
         return nil
     }
 
+    /// Resets the connection: SO_LINGER 0, then close (the peer gets an RST instead of a FIN).
+    public func reset() async {
+        try? await (channel as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+        try? await channel.close()
+    }
+
+    /// Writes raw bytes under TLS (straight to the socket), as a broken or hostile peer would.
+    public func sendBelowTLS(_ bytes: [UInt8]) async throws {
+        let raw = RawWriter()
+        try await channel.pipeline.addHandler(raw, position: .first).get()
+        try await channel.eventLoop.submit { raw.write(bytes) }.get()
+    }
+
     /// Sends our EOF (half-close) while still reading.
     public func shutdownOutput() async throws {
         try await channel.close(mode: .output)
@@ -210,4 +223,18 @@ public func until(_ engine: any EngineControl, timeout: Double = 10,
         version = await engine.nextVersion(after: version, timeout: min(left, 0.5))
     }
     return true
+}
+
+/// Sits first in a pipeline to write bytes that no handler after it (TLS) sees.
+final class RawWriter: ChannelOutboundHandler, @unchecked Sendable {
+    // @unchecked: used on its channel's loop only.
+    typealias OutboundIn = ByteBuffer
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func write(_ bytes: [UInt8]) {
+        guard let context else { return }
+        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+    }
 }

@@ -36,7 +36,7 @@ enum LogView {
         switch kind {
         case .connected: return .good
         case .disconnected: return .dim
-        case .rejected, .error: return .bad
+        case .rejected, .error, .brokerRefused: return .bad
         case .upstreamFailure, .retry, .health: return .warning
         case .reload, .note: return .accent
         }

@@ -113,14 +113,17 @@ enum Overlays {
             ("MQTT          \(ViewRows.version(c.protocolLevel))", .normal),
             ("keep-alive    \(c.keepAlive.map { "\($0) s" } ?? "-")", .normal),
             ("clean start   \(c.cleanStart.map { $0 ? "yes" : "no" } ?? "-")", .normal),
-            ("remote        \(c.remoteAddress):\(c.remotePort)", .normal),
+            ("remote        \(c.remoteAddress):\(c.remotePort)" + (c.via.map { " via \($0) (PROXY)" } ?? ""), .normal),
             ("local         \(c.localAddress):\(c.localPort)", .normal),
             ("route         \(c.routeID)", .normal),
             ("node          \(c.node)", .good),
             ("hash key      \(c.hashKey ?? "- (not chash)")", .normal),
             ("ring point    \(c.ringPoint.map(String.init) ?? "-")", .normal),
             ("attempts      \(c.attempts)", c.attempts > 1 ? .warning : .normal),
-            ("age           \(Format.duration(data.now - c.startedAt))", .normal),
+            ("age           \(Format.duration(data.now - c.startedAt)) · idle limit \(Format.duration(c.idleLimit))", .normal),
+            ("broker said   " + (c.brokerConnack.map { code in
+                code == 0 ? "CONNACK 0x00 accepted" : "CONNACK \(c.brokerRefusal ?? ConnackLabel.text(code))"
+            } ?? "- (no CONNACK yet)"), (c.brokerConnack ?? 0) == 0 ? .normal : .bad),
             ("bytes         in \(Format.bytes(c.bytesIn)) · out \(Format.bytes(c.bytesOut))", .normal),
         ]
         if let t = c.tls {

@@ -29,6 +29,15 @@ public struct ConnectionInfo: Sendable, Hashable {
     public var bytesOut: Int
     /// TLS version, SNI and verified client certificate; nil for plaintext connections.
     public var tls: TLSDetails?
+    /// The relay is closed after this many seconds without traffic: the larger of the upstream's timeout and
+    /// 1.5 × the CONNECT's keep-alive.
+    public var idleLimit: Double = 0
+    /// The load balancer that sent a PROXY protocol header (`ip:port` of the socket's peer); nil without one.
+    public var via: String?
+    /// The code of the broker's CONNACK once it passed; nil before (or on plain TCP routes).
+    public var brokerConnack: Int?
+    /// What a refusing CONNACK code means ("not authorized"); nil when accepted or not seen.
+    public var brokerRefusal: String?
 
     public init(id: UInt64, clientID: String?, username: String?, protocolLevel: Int?, keepAlive: Int?,
                 cleanStart: Bool?, remoteAddress: String, remotePort: Int, localAddress: String, localPort: Int,
@@ -66,10 +75,13 @@ public struct RouteStats: Sendable, Hashable {
     public var bytesIn: Int
     public var bytesOut: Int
     public var connectFailures: Int
+    /// Ended relays by cause.
+    public var disconnects: [DisconnectCause: Int] = [:]
 
     public init(routeID: String, active: Int, total: Int, rejected: [RejectReason: Int], bytesIn: Int, bytesOut: Int,
-                connectFailures: Int)
+                connectFailures: Int, disconnects: [DisconnectCause: Int] = [:])
     {
+        self.disconnects = disconnects
         self.routeID = routeID
         self.active = active
         self.total = total
@@ -90,10 +102,16 @@ public struct NodeStats: Sendable, Hashable {
     public var connectFailures: Int
     /// Whether the latest connect attempt to the node failed (down or refusing now).
     public var failing: Bool
+    /// Ended relays by cause.
+    public var disconnects: [DisconnectCause: Int] = [:]
+    /// The broker's CONNACK codes, counted (0 accepted; 0x05 / 0x87 not authorized…).
+    public var connacks: [Int: Int] = [:]
 
     public init(node: String, active: Int, total: Int, bytesIn: Int, bytesOut: Int, connectFailures: Int,
-                failing: Bool = false)
+                failing: Bool = false, disconnects: [DisconnectCause: Int] = [:], connacks: [Int: Int] = [:])
     {
+        self.disconnects = disconnects
+        self.connacks = connacks
         self.node = node
         self.active = active
         self.total = total
@@ -112,6 +130,8 @@ public struct EngineEvent: Sendable, Hashable {
         case note
         /// A node turned unhealthy or healthy, or a drain started or ended.
         case health
+        /// A broker answered a client's CONNECT with a refusal (bad credentials, not authorized, busy…).
+        case brokerRefused = "broker_refused"
     }
     /// Increasing sequence number (for `/v1/events?since=N`).
     public var sequence: Int

@@ -22,6 +22,18 @@ public enum RejectReason: String, Sendable, CaseIterable, Hashable {
     case tlsNoCertificate = "tls_no_certificate"
     /// mTLS: the client sent no certificate, or one that does not chain to the CA within the depth.
     case tlsClientCertificate = "tls_client_certificate"
+    /// Over `max_connections` (global or the listener's): answered CONNACK 0x03 (3.1.1) or 0x97 (5).
+    case overLimit = "over_limit"
+    /// The proxy ran out of file descriptors (EMFILE/ENFILE): answered like `over_limit`; never a broker's fault.
+    case resourceExhausted = "resource_exhausted"
+    /// The route's `limit-conn` has `conn + burst` connections with this key: answered like `over_limit`.
+    case limitConn = "limit_conn"
+    /// The route's `connect_rate` bucket is empty: answered CONNACK 0x03 (3.1.1) or 0x9F (5).
+    case connectRate = "connect_rate"
+    /// A `proxy_protocol` listener was reached by a peer outside `proxy_protocol_trusted`.
+    case proxyProtocolUntrusted = "proxy_protocol_untrusted"
+    /// The PROXY protocol header was malformed, too long or late.
+    case proxyProtocolMalformed = "proxy_protocol_malformed"
 
     /// Position in counter arrays.
     public var slot: Int { RejectReason.allCases.firstIndex(of: self)! }

@@ -46,7 +46,8 @@ final class HealthMonitor: Sendable {
         if let checks = upstream.checks, nodes.count > 1 {
             state.withLockedValue { s in
                 for (index, node) in nodes.enumerated() {
-                    let key = HealthTarget.Key(address: node.address, checks: checks)
+                    let key = HealthTarget.Key(address: node.address, checks: checks,
+                                               proxyProtocol: upstream.proxyProtocol)
                     if let existing = s.targets[key] {
                         targets[index] = existing
                     } else {

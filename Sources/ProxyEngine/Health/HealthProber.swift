@@ -20,8 +20,11 @@ struct HealthProber: Sendable {
         let result = loop.makePromise(of: HealthOutcome.self)
         ClientBootstrap(group: loop)
             .connectTimeout(timeout)
-            .channelInitializer { channel in
+            .channelInitializer { [proxyProtocol = target.key.proxyProtocol] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let proxyProtocol {
+                        try channel.pipeline.syncOperations.addHandler(ProxyHeaderWriter(probe: proxyProtocol))
+                    }
                     guard let mqtt else { return }
                     try channel.pipeline.syncOperations.addHandler(
                         MQTTProbeHandler(connect: mqtt, result: result, timeout: timeout, seconds: seconds))

@@ -11,6 +11,8 @@ final class HealthTarget: Sendable {
     struct Key: Hashable, Sendable {
         var address: String
         var checks: HealthChecks
+        /// The PROXY header the upstream's brokers expect; probes send one too.
+        var proxyProtocol: ProxyProtocolVersion? = nil
     }
 
     struct Status: Sendable {

@@ -1,5 +1,6 @@
 import Atomics
 import DequeModule
+import MQTTCodec
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
@@ -18,6 +19,8 @@ final class LiveConnection: Sendable {
     let closedByOperator = ManagedAtomic<Bool>(false)
     /// Set once the relay was asked to end (eviction or shutdown), so it is asked only once.
     let ending = ManagedAtomic<Bool>(false)
+    /// The broker's CONNACK code once it passed; -1 before.
+    let connack = ManagedAtomic<Int>(-1)
 
     /// Asks the relay to end between two packets; false when it is already ending or has no channel.
     @discardableResult
@@ -156,15 +159,18 @@ public final class ConnectionRegistry: Sendable {
                node: info.node, text: .proxied)
     }
 
-    /// A relay ended.
-    func unregister(_ connection: LiveConnection, reason: String) {
+    /// A relay ended, for `cause`.
+    func unregister(_ connection: LiveConnection, cause: DisconnectCause, detail: String?) {
         let removed = state.withLockedValue { $0.connections.removeValue(forKey: connection.info.id) != nil }
         guard removed else { return }
         connection.route.active.wrappingDecrement(ordering: .relaxed)
         connection.node.active.wrappingDecrement(ordering: .relaxed)
         connection.metrics.active.decrement()
+        connection.route.disconnects.count(cause)
+        connection.node.disconnects.count(cause)
+        connection.metrics.disconnects[cause.slot].increment()
         let info = connection.info
-        let text = StoredEvent.Text.ended(reason: reason,
+        let text = StoredEvent.Text.ended(cause: cause, detail: detail,
                                           bytesIn: connection.counters.bytesIn.load(ordering: .relaxed),
                                           bytesOut: connection.counters.bytesOut.load(ordering: .relaxed))
         record(.disconnected, routeID: info.routeID, clientID: info.clientID, remote: info.remoteAddress,
@@ -237,19 +243,23 @@ public final class ConnectionRegistry: Sendable {
             var info = c.info
             info.bytesIn = c.counters.bytesIn.load(ordering: .relaxed)
             info.bytesOut = c.counters.bytesOut.load(ordering: .relaxed)
+            let code = c.connack.load(ordering: .relaxed)
+            info.brokerConnack = code < 0 ? nil : code
+            if code > 0 { info.brokerRefusal = ConnackText.describe(UInt8(code), level: UInt8(info.protocolLevel ?? 4)) }
             return info
         }.sorted { $0.id < $1.id }
         let routeStats = routes.map { id, c in
             RouteStats(routeID: id, active: c.active.load(ordering: .relaxed), total: c.total.load(ordering: .relaxed),
                        rejected: c.rejectedCounts(), bytesIn: c.bytesIn.load(ordering: .relaxed),
                        bytesOut: c.bytesOut.load(ordering: .relaxed),
-                       connectFailures: c.connectFailures.load(ordering: .relaxed))
+                       connectFailures: c.connectFailures.load(ordering: .relaxed), disconnects: c.disconnects.snapshot())
         }.sorted { $0.routeID < $1.routeID }
         let nodeStats = nodes.map { id, c in
             NodeStats(node: id, active: c.active.load(ordering: .relaxed), total: c.total.load(ordering: .relaxed),
                       bytesIn: c.bytesIn.load(ordering: .relaxed), bytesOut: c.bytesOut.load(ordering: .relaxed),
                       connectFailures: c.connectFailures.load(ordering: .relaxed),
-                      failing: c.lastAttemptFailed.load(ordering: .relaxed))
+                      failing: c.lastAttemptFailed.load(ordering: .relaxed), disconnects: c.disconnects.snapshot(),
+                      connacks: c.connacks)
         }.sorted { $0.node < $1.node }
         let snap = EngineSnapshot(
             version: v, takenAt: Date().timeIntervalSince1970, startedAt: startedAt, listeners: listeners,
@@ -273,8 +283,8 @@ struct StoredEvent: Sendable {
         case plain(String)
         /// "proxied to <node>"
         case proxied
-        /// "<reason> (<in> B in, <out> B out)"
-        case ended(reason: String, bytesIn: Int, bytesOut: Int)
+        /// "<cause>[: <detail>] (<in> B in, <out> B out)"
+        case ended(cause: DisconnectCause, detail: String?, bytesIn: Int, bytesOut: Int)
     }
 
     var sequence: Int
@@ -290,7 +300,8 @@ struct StoredEvent: Sendable {
         let message = switch text {
         case .plain(let message): message
         case .proxied: "proxied to \(node ?? "?")"
-        case .ended(let reason, let bytesIn, let bytesOut): "\(reason) (\(bytesIn) B in, \(bytesOut) B out)"
+        case .ended(let cause, let detail, let bytesIn, let bytesOut):
+            cause.rawValue + (detail.map { ": \($0)" } ?? "") + " (\(bytesIn) B in, \(bytesOut) B out)"
         }
         return EngineEvent(sequence: sequence, time: time, kind: kind, routeID: routeID, clientID: clientID,
                            remote: remote, node: node, message: message)

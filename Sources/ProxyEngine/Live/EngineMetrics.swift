@@ -13,6 +13,8 @@ public final class EngineMetrics: Sendable {
         let bytesIn: Counter
         let bytesOut: Counter
         let connectFailures: Counter
+        /// `mqtt_proxy_disconnects_total{route,node,cause}`, by `DisconnectCause.slot`.
+        let disconnects: [Counter]
 
         init(route: String, node: String, factory: any MetricsFactory) {
             let dims = [("route", route), ("node", node)]
@@ -24,6 +26,10 @@ public final class EngineMetrics: Sendable {
                                factory: factory)
             connectFailures = Counter(label: "mqtt_proxy_upstream_connect_failures_total", dimensions: dims,
                                       factory: factory)
+            disconnects = DisconnectCause.allCases.map { cause in
+                Counter(label: "mqtt_proxy_disconnects_total", dimensions: dims + [("cause", cause.rawValue)],
+                        factory: factory)
+            }
         }
     }
 
@@ -131,6 +137,19 @@ public final class EngineMetrics: Sendable {
             if let hit = p[key] { return hit }
             let made = Counter(label: "mqtt_proxy_health_checks_total",
                                dimensions: [("node", node), ("type", type), ("result", result)], factory: factory)
+            p[key] = made
+            return made
+        }
+        counter.increment()
+    }
+
+    /// A broker's CONNACK passed with `code`.
+    func brokerConnack(node: String, code: UInt8) {
+        let key = Key(first: node, second: "\u{0}connack \(code)")
+        let counter = probes.withLockedValue { p in
+            if let hit = p[key] { return hit }
+            let made = Counter(label: "mqtt_proxy_broker_connack_total",
+                               dimensions: [("node", node), ("code", ConnackLabel.text(Int(code)))], factory: factory)
             p[key] = made
             return made
         }

@@ -20,7 +20,7 @@ extension FrontendHandler {
         }
         self.route = route
         guard route.route.mqttProxy != nil else {
-            beginConnecting(context: context, route: route, packet: nil, buffer: buffer)
+            admitAndConnect(context: context, route: route, packet: nil, buffer: buffer)
             return
         }
         let timer = startTimer(context: context, .prereadTimeout) { [env] in
@@ -46,7 +46,7 @@ extension FrontendHandler {
             state = .modifying
             s.buffer.append(&incoming)
             state = .connecting(s)
-        case .idle, .relaying, .closed, .modifying:
+        case .idle, .awaitingProxyHeader, .relaying, .closed, .modifying:
             break
         }
     }
@@ -77,14 +77,15 @@ extension FrontendHandler {
             env.registry.metrics.recordPreread(route: preread.route.route.id,
                                                nanoseconds: (NIODeadline.now() - acceptedDeadline).nanoseconds)
             if logs(.debug) { logger.debug("mqtt client id: \(packet.clientID)") }
-            beginConnecting(context: context, route: preread.route, packet: packet, buffer: buffer)
+            admitAndConnect(context: context, route: preread.route, packet: packet, buffer: buffer)
         }
     }
 
     // MARK: - Connecting with retries
 
-    private func beginConnecting(context: ChannelHandlerContext, route: CompiledRoute, packet: ConnectPacket?,
-                                 buffer: ByteBuffer?)
+    /// Starts connecting, after `delay` seconds (`limit-conn`'s wait for excess connections).
+    func beginConnecting(context: ChannelHandlerContext, route: CompiledRoute, packet: ConnectPacket?,
+                         buffer: ByteBuffer?, delay: Double = 0)
     {
         guard let balancer = route.balancer else {
             reject(context: context, .noNode, route.unavailableReason ?? "no usable node", reply: nil)
@@ -92,7 +93,7 @@ extension FrontendHandler {
         }
         var hashKey: String?
         if route.upstream.type == .chash {
-            let (key, fellBack) = addresses.hashKey(for: route.upstream, clientID: clientID)
+            let (key, fellBack) = variables(packet).hashKey(for: route.upstream)
             if fellBack, route.upstream.key != "remote_addr", logs(.debug) {
                 logger.debug("chash_key fetch is nil, use default chash_key remote_addr: \(key)")
             }
@@ -102,8 +103,14 @@ extension FrontendHandler {
         let attempts = UpstreamAttempts(balancer: balancer, upstreamRetries: route.upstream.effectiveRetries,
                                         retryTimeout: route.upstream.retryTimeout, hashKey: hashKey,
                                         excluded: route.status.excluded())
-        state = .connecting(Connecting(route: route, packet: packet, attempts: attempts, buffer: buffer))
-        attempt(context: context)
+        var connecting = Connecting(route: route, packet: packet, attempts: attempts, buffer: buffer)
+        connecting.preface = proxyPreface(route: route)
+        state = .connecting(connecting)
+        guard delay > 0 else { return attempt(context: context) }
+        if logs(.info) { logger.info("limit-conn: waiting \(delay) s before connecting") }
+        context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [self] in
+            attempt(context: context)
+        }
     }
 
     /// Starts the next attempt, or gives up.
@@ -121,7 +128,8 @@ extension FrontendHandler {
         let node = route.nodes[index]
         let timeout = TimeAmount.nanoseconds(Int64((route.upstream.timeout?.connect ?? env.settings.connectTimeout) * 1e9))
         let attempts = connecting.attempts
-        env.connector.connect(to: node, of: route, index: index, timeout: timeout, on: context.eventLoop)
+        env.connector.connect(to: node, of: route, index: index, timeout: timeout, preface: connecting.preface,
+                              on: context.eventLoop)
             .assumeIsolated()
             .whenComplete { [self] result in
                 switch result {
@@ -139,6 +147,14 @@ extension FrontendHandler {
                     glue(context: context, connecting, upstream: upstream, node: node.address, ringPoint: ringPoint)
                 case .failure(let error):
                     attempts.finished(index: index)
+                    if isDescriptorExhaustion(error) {
+                        // The proxy's own shortage: the broker is not to blame, and other nodes would fail alike.
+                        guard case .connecting(let connecting) = state else { return }
+                        reject(context: context, .resourceExhausted,
+                               "out of file descriptors connecting to \(node.address): \(error)",
+                               reply: refusal(connecting.packet, .quotaExceeded))
+                        return
+                    }
                     if let target = route.status.targets[index] {
                         let timedOut = if case ChannelError.connectTimeout = error { true } else { false }
                         env.health?.passive(timedOut ? .timeout("connect timed out") : .tcpFailure("connect failed: \(error)"),

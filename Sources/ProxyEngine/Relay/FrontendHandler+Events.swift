@@ -26,7 +26,8 @@ extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
             examineConnect(context: context)
         case .relaying:
             context.fireChannelRead(data)
-        case .idle, .closed, .modifying:
+        case .idle, .awaitingProxyHeader, .closed, .modifying:
+            // (The PROXY header reader passes bytes on only after telling the header.)
             return
         }
     }
@@ -40,9 +41,21 @@ extension FrontendHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             handshakeCompleted(context: context)
         }
-        if let event = event as? ChannelEvent, case .inputClosed = event, case .prereading = state {
-            clientWentAway(context: context)
-            context.close(promise: nil)
+        if let event = event as? ProxyHeaderEvent {
+            switch event {
+            case .received(let header): proxyHeaderReceived(context: context, header)
+            case .malformed(let reason): reject(context: context, .proxyProtocolMalformed, reason, reply: nil)
+            }
+            return
+        }
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            switch state {
+            case .prereading, .awaitingProxyHeader:
+                clientWentAway(context: context)
+                context.close(promise: nil)
+            default:
+                break
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -15,7 +15,9 @@ extension FrontendHandler {
         let packet = connecting.packet
         let attempts = connecting.attempts
         let index = connecting.index
-        let info = ConnectionInfo(
+        let idleSeconds = FrontendHandler.idleLimit(upstream: route.upstream.timeout?.idle ?? env.settings.idleTimeout,
+                                                    keepAlive: packet.map { Int($0.keepAlive) })
+        var info = ConnectionInfo(
             id: registry.newConnectionID(), clientID: clientID, username: packet?.username,
             protocolLevel: packet.map { Int($0.protocolLevel) }, keepAlive: packet.map { Int($0.keepAlive) },
             cleanStart: packet.map { $0.flags.contains(.cleanStart) }, remoteAddress: addresses.remoteIP,
@@ -23,21 +25,29 @@ extension FrontendHandler {
             routeID: route.route.id, node: node, hashKey: attempts.hashKey,
             ringPoint: route.upstream.type == .chash ? ringPoint : nil,
             attempts: attempts.attempts, startedAt: acceptedAt, bytesIn: 0, bytesOut: 0, tls: tlsDetails)
+        info.idleLimit = idleSeconds
+        info.via = addresses.viaText
         let live = LiveConnection(info: info, route: registry.routeCounters(route.route.id),
                                   node: registry.nodeCounters(node),
                                   metrics: registry.metrics.pair(route: route.route.id, node: node),
                                   channel: context.channel)
-        let idleSeconds = route.upstream.timeout?.idle ?? env.settings.idleTimeout
         let relay = RelayState(live: live, idleLimit: .nanoseconds(Int64(idleSeconds * 1e9)),
                                clientLevel: packet?.protocolLevel)
         relay.halfCloseLimit = .nanoseconds(Int64(env.settings.halfCloseTimeout * 1e9))
-        if let target = route.status.targets[index], let health = env.health,
-           target.key.checks.passive?.type.probe == .mqtt
-        {
-            let level = packet?.protocolLevel ?? 4
-            relay.onConnack = { code in
-                health.passive(code == 0 ? .success : .mqttFailure(code: code, "CONNACK \(ConnackText.describe(code, level: level))"),
-                               target: target)
+        if let packet {
+            let target = route.status.targets[index].flatMap { $0.key.checks.passive?.type.probe == .mqtt ? $0 : nil }
+            relay.onConnack = { [health = env.health, clientID, remote = addresses.remoteIP] code in
+                live.connack.store(Int(code), ordering: .relaxed)
+                live.node.connack(code)
+                registry.metrics.brokerConnack(node: node, code: code)
+                let text = "CONNACK \(ConnackText.describe(code, level: packet.protocolLevel))"
+                if code != 0 {
+                    registry.record(.brokerRefused, routeID: route.route.id, clientID: clientID, remote: remote,
+                                    node: node, message: "broker refused the client: \(text)")
+                }
+                if let target, let health {
+                    health.passive(code == 0 ? .success : .mqttFailure(code: code, text), target: target)
+                }
             }
         }
         let (clientGlue, brokerGlue) = GlueHandler.pair(relay: relay)
@@ -58,10 +68,11 @@ extension FrontendHandler {
         let ended = {
             watch.remove(relay)
             attempts.finished(index: index)
-            let reason = live.closedByOperator.load(ordering: .relaxed)
-                ? "disconnected by operator" : relay.closeReason ?? "closed"
-            registry.unregister(live, reason: reason)
-            logger?.info("relay ended: \(reason)")
+            let (cause, detail) = live.closedByOperator.load(ordering: .relaxed)
+                ? (.evicted, "disconnected by operator") : relay.end ?? (.error, "closed")
+            registry.unregister(live, cause: cause, detail: detail)
+            logger?.info("relay ended: \(cause.rawValue)\(detail.map { " (\($0))" } ?? "")",
+                         metadata: ["cause": "\(cause.rawValue)"])
         }
         context.channel.closeFuture.assumeIsolated().whenComplete { _ in
             upstreamChannel.close(promise: nil)
@@ -80,13 +91,17 @@ extension FrontendHandler {
             }
             try context.pipeline.syncOperations.addHandler(clientGlue, position: .after(context.handler))
             watch.add(relay) { relay in
-                clientGlue.closeBoth(reason: relay.halfClosedSince == nil ? "idle timeout" : "half-closed too long")
+                if relay.halfClosedSince == nil {
+                    clientGlue.closeBoth(.idleTimeout, "no traffic for \(idleSeconds) s")
+                } else {
+                    clientGlue.closeBoth(.idleTimeout, "half-closed for \(relay.halfCloseLimit.seconds) s")
+                }
             }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             if let ending = env.shutdown.ending { clientGlue.beginEnding(ending) }
         } catch {
             self.logger.error("could not set up relay: \(error)")
-            relay.noteClose("relay setup failed: \(error)")
+            relay.noteClose(.error, "relay setup failed: \(error)")
             context.close(promise: nil)
         }
         if connecting.readPending {
@@ -94,5 +109,12 @@ extension FrontendHandler {
             // handler's own context is gone), so the client glue decides by the broker side's writability.
             context.channel.read()
         }
+    }
+
+    /// A relay's idle limit: the upstream's (or the default), raised to 1.5 × the client's keep-alive so that a
+    /// healthy client that only pings is never cut (keep-alive 0 or plain TCP: the upstream's).
+    static func idleLimit(upstream: Double, keepAlive: Int?) -> Double {
+        guard let keepAlive, keepAlive > 0 else { return upstream }
+        return max(upstream, 1.5 * Double(keepAlive))
     }
 }

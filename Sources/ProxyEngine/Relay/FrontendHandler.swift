@@ -3,18 +3,22 @@ import Logging
 import MQTTCodec
 import NIOCore
 import ProxyControl
+import ProxyProtocol
 
 /// The first handler of every accepted connection: picks the route, prereads the CONNECT without consuming it,
 /// connects to a broker (retrying other nodes), replays the buffered bytes and hands over to the glue.
 ///
 /// A state machine whose states carry their data (the connect-proxy pattern of swift-nio-examples):
-/// `idle → [handshaking →] prereading → connecting → relaying`, or `closed` on any rejection. `handshaking` is
-/// only for TLS listeners, whose connections are matched once the handshake has told the SNI; routes without
-/// the mqtt-proxy plugin skip `prereading`.
+/// `idle → [awaitingProxyHeader →] [handshaking →] prereading → connecting → relaying`, or `closed` on any
+/// rejection. `awaitingProxyHeader` is only for `proxy_protocol` listeners (a `ProxyHeaderReader` ahead in the
+/// pipeline tells the header), `handshaking` only for TLS listeners, whose connections are matched once the
+/// handshake has told the SNI; routes without the mqtt-proxy plugin skip `prereading`.
 final class FrontendHandler {
     enum State {
         /// Accepted, not active yet.
         case idle
+        /// `proxy_protocol` listener: waiting for the PROXY header (bounded by the preread timeout).
+        case awaitingProxyHeader(Scheduled<Void>)
         /// TLS listener: waiting for the handshake to finish (bounded by the preread timeout).
         case handshaking(Handshaking)
         /// The route is known: waiting for a whole CONNECT.
@@ -53,6 +57,8 @@ final class FrontendHandler {
         /// The node being tried and when the attempt started.
         var index = -1
         var attemptStarted = NIODeadline.now()
+        /// The PROXY protocol header each attempt's broker connection starts with; nil when brokers get none.
+        var preface: ByteBuffer?
     }
 
     let env: ConnectionEnvironment
@@ -69,13 +75,18 @@ final class FrontendHandler {
     var route: CompiledRoute?
     /// The CONNECT's client id, nil when empty or not (yet) known. Made once from the packet's bytes.
     var clientID: String?
+    /// The PROXY protocol header the connection started with, if its listener reads one.
+    var proxyHeader: ProxyHeader?
+    /// Whether the connection is within the connection limits (see `Admission`).
+    let admission: Admission.Verdict
 
     /// Buffered client bytes above which reading pauses until the broker connection is up.
     static let pendingLimit = 256 * 1024
 
-    init(env: ConnectionEnvironment, tls: TLSSession? = nil) {
+    init(env: ConnectionEnvironment, tls: TLSSession? = nil, admission: Admission.Verdict = .admitted) {
         self.env = env
         self.tls = tls
+        self.admission = admission
     }
 
     /// The connection's logger, with its address, route, client id and TLS names as metadata. Built when a line
@@ -84,6 +95,7 @@ final class FrontendHandler {
     var logger: Logger {
         var logger = env.logger
         if let addresses { logger[metadataKey: "remote"] = "\(addresses.remoteIP):\(addresses.remotePort)" }
+        if let via = addresses?.viaText { logger[metadataKey: "via"] = "\(via)" }
         if let sni = tlsDetails?.sni { logger[metadataKey: "sni"] = "\(sni)" }
         if let cn = tlsDetails?.clientCN { logger[metadataKey: "client_cn"] = "\(cn)" }
         if let route { logger[metadataKey: "route"] = "\(route.route.id)" }
@@ -100,6 +112,32 @@ final class FrontendHandler {
         guard case .idle = state else { return }
         addresses = ConnectionAddresses(channel: context.channel)
         env.registry.accepting()
+        guard env.listener.acceptsProxyHeader else { return afterProxyHeader(context: context) }
+        guard let peer = addresses.remoteBytes, env.settings.proxyProtocolTrusted.contains(where: {
+            $0.contains(peer) || peer.unmappedIPv4.map($0.contains) == true
+        }) else {
+            reject(context: context, .proxyProtocolUntrusted,
+                   "PROXY protocol header from \(addresses.remoteIP), which is not in mqtt_proxy.proxy_protocol_trusted",
+                   reply: nil)
+            return
+        }
+        let timer = startTimer(context: context, .proxyProtocolMalformed) { [env] in
+            "no PROXY protocol header within \(env.settings.prereadTimeout) s"
+        }
+        state = .awaitingProxyHeader(timer)
+    }
+
+    /// The listener's PROXY header arrived: its addresses are the client's from now on.
+    func proxyHeaderReceived(context: ChannelHandlerContext, _ header: ProxyHeader) {
+        guard case .awaitingProxyHeader(let timer) = state else { return }
+        timer.cancel()
+        proxyHeader = header
+        addresses = addresses.adopting(header)
+        afterProxyHeader(context: context)
+    }
+
+    /// The TLS handshake, or the route match on plain listeners.
+    private func afterProxyHeader(context: ChannelHandlerContext) {
         if tls != nil {
             let timer = startTimer(context: context, .tlsHandshake) { [env] in
                 "no TLS handshake within \(env.settings.prereadTimeout) s"
@@ -147,7 +185,7 @@ final class FrontendHandler {
         let limit = TimeAmount.nanoseconds(Int64(env.settings.prereadTimeout * 1e9))
         return context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [self] in
             switch state {
-            case .handshaking, .prereading:
+            case .awaitingProxyHeader, .handshaking, .prereading:
                 reject(context: context, reason, message(), reply: nil)
             default:
                 break
@@ -161,6 +199,7 @@ final class FrontendHandler {
     func reject(context: ChannelHandlerContext, _ reason: RejectReason, _ message: String, reply: [UInt8]?) {
         switch state {
         case .closed, .relaying: return
+        case .awaitingProxyHeader(let timer): timer.cancel()
         case .handshaking(let s): s.timer.cancel()
         case .prereading(let s): s.timer.cancel()
         case .idle, .connecting, .modifying: break
@@ -181,6 +220,9 @@ final class FrontendHandler {
     /// The client closed (or half-closed) before the relay was set up.
     func clientWentAway(context: ChannelHandlerContext) {
         switch state {
+        case .awaitingProxyHeader:
+            reject(context: context, .proxyProtocolMalformed, "client closed before a whole PROXY protocol header",
+                   reply: nil)
         case .handshaking:
             reject(context: context, .tlsHandshake, "client closed during the TLS handshake", reply: nil)
         case .prereading:

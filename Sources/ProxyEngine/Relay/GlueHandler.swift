@@ -1,5 +1,6 @@
 import MQTTCodec
 import NIOCore
+import ProxyControl
 
 /// One side of a relay: forwards what its channel reads to the partner channel, passes half-closes on, and
 /// only reads while the partner can take more (backpressure).
@@ -84,8 +85,8 @@ final class GlueHandler {
     }
 
     /// Closes both halves, recording why.
-    func closeBoth(reason: String) {
-        relay.noteClose(reason)
+    func closeBoth(_ cause: DisconnectCause, _ detail: String? = nil) {
+        relay.noteClose(cause, detail)
         context?.close(promise: nil)
         partner?.context?.close(promise: nil)
     }
@@ -138,7 +139,8 @@ final class GlueHandler {
     /// Starts ending the relay (eviction or shutdown); call on the client side.
     func beginEnding(_ cause: RelayEnding) {
         guard ending == nil, let partner else { return }
-        relay.noteClose(cause.reason)
+        let (why, detail) = cause.disconnect
+        relay.noteClose(why, detail)
         let (toClient, toBroker) = cause.farewells(clientLevel: relay.clientLevel)
         ending = Ending(farewell: toBroker)
         partner.ending = Ending(farewell: toClient)
@@ -150,7 +152,7 @@ final class GlueHandler {
         context?.read()
         partner.context?.read()
         context?.eventLoop.assumeIsolated().scheduleTask(in: GlueHandler.endingGrace) { [self] in
-            closeBoth(reason: cause.reason + " (a packet did not end in time)")
+            closeBoth(why, detail + " (a packet did not end in time)")
         }
     }
 
@@ -234,14 +236,14 @@ extension GlueHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        relay.noteClose(side == .client ? "client closed" : "broker closed")
+        relay.noteClose(side == .client ? .clientClosed : .brokerClosed)
         partner?.partnerCloseFull()
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
-            relay.noteClose(side == .client ? "client closed" : "broker closed")
+            relay.noteClose(side == .client ? .clientClosed : .brokerClosed, "half-closed")
             if relay.halfClosedSince == nil { relay.halfClosedSince = .now() }
             partner?.partnerWriteEOF()
         }
@@ -257,7 +259,7 @@ extension GlueHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        relay.noteClose("\(side == .client ? "client" : "broker") error: \(error)")
+        relay.noteClose(DisconnectCause.of(error, client: side == .client), "\(side == .client ? "client" : "broker"): \(error)")
         context.close(promise: nil)
     }
 

@@ -1,6 +1,9 @@
 import MQTTCodec
 import NIOCore
 import ProxyControl
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// State shared by the two halves of one relayed connection; both channels live on the same event loop,
 /// so this is only ever touched from that loop.
@@ -10,8 +13,8 @@ final class RelayState {
     /// The client's MQTT protocol level; nil on routes without the mqtt-proxy plugin (plain TCP, no framing).
     let clientLevel: UInt8?
     var lastActivity = NIODeadline.now()
-    /// What ended the relay first ("client closed", "broker closed", "idle timeout", …).
-    var closeReason: String?
+    /// What ended the relay first, and a detail for the log ("node drained", the error…).
+    var end: (cause: DisconnectCause, detail: String?)?
     /// Position in its loop's `IdleWatch` (-1 when not watched) and what the watch calls when the relay idles.
     var watchIndex = -1
     var closeIdle: ((RelayState) -> Void)?
@@ -46,8 +49,8 @@ final class RelayState {
         return closedSides == 2
     }
 
-    func noteClose(_ reason: String) {
-        if closeReason == nil { closeReason = reason }
+    func noteClose(_ cause: DisconnectCause, _ detail: String? = nil) {
+        if end == nil { end = (cause, detail) }
     }
 
     /// The broker's CONNACK went by with this code.
@@ -71,11 +74,11 @@ struct RelayEnding: Sendable {
     /// Sent to MQTT 5 clients as the Server Reference property.
     var serverReference: String?
 
-    /// The close reason the registry and the log show.
-    var reason: String {
+    /// The disconnect cause the registry counts, and its detail.
+    var disconnect: (cause: DisconnectCause, detail: String) {
         switch cause {
-        case .evicted: "evicted (node drained)"
-        case .shutdown: "proxy shutting down"
+        case .evicted: (.evicted, "node drained")
+        case .shutdown: (.shutdown, "proxy shutting down")
         }
     }
 
@@ -91,3 +94,13 @@ struct RelayEnding: Sendable {
 }
 
 extension RelayEnding.Cause: Equatable {}
+
+extension DisconnectCause {
+    /// The cause of a side's error: a reset or broken pipe is the peer's doing; anything else is an error.
+    static func of(_ error: Error, client: Bool) -> DisconnectCause {
+        if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
+            return client ? .clientReset : .brokerReset
+        }
+        return .error
+    }
+}

@@ -1,21 +1,24 @@
 import NIOCore
 import NIOPosix
 import LoadBalancing
+import ProxyModel
+import ProxyProtocol
 
 /// Opens one connection to one broker: TCP within the connect timeout, then TLS when the upstream's scheme asks
 /// for it. The engine uses `NIOUpstreamConnector`; tests put in their own to drive the front handler on an
 /// `EmbeddedChannel`.
 protocol UpstreamConnecting: Sendable {
     /// A channel to `node` on `loop` (the client's own loop: no thread hop between the two sides of a relay),
-    /// set up for relaying; fails when the broker cannot be reached within `timeout`.
+    /// set up for relaying; fails when the broker cannot be reached within `timeout`. `preface` (a PROXY protocol
+    /// header) goes first on the wire, ahead of TLS and of everything relayed.
     func connect(to node: CompiledNode, of route: CompiledRoute, index: Int, timeout: TimeAmount,
-                 on loop: EventLoop) -> EventLoopFuture<Channel>
+                 preface: ByteBuffer?, on loop: EventLoop) -> EventLoopFuture<Channel>
 }
 
 /// The real connector: `ClientBootstrap` on the client's loop, straight to the node's resolved address.
 struct NIOUpstreamConnector: UpstreamConnecting {
     func connect(to node: CompiledNode, of route: CompiledRoute, index: Int, timeout: TimeAmount,
-                 on loop: EventLoop) -> EventLoopFuture<Channel>
+                 preface: ByteBuffer?, on loop: EventLoop) -> EventLoopFuture<Channel>
     {
         let upstreamTLS = route.upstreamTLS
         let handshake: EventLoopPromise<Void>? = upstreamTLS == nil ? nil : loop.makePromise()
@@ -25,6 +28,7 @@ struct NIOUpstreamConnector: UpstreamConnecting {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try ProxyEngine.setSocketOptions(channel, noDelay: false)
+                    if let preface { try channel.pipeline.syncOperations.addHandler(ProxyHeaderWriter(header: preface)) }
                     guard let upstreamTLS, let handshake else { return }
                     try channel.pipeline.syncOperations.addHandlers(
                         try upstreamTLS.handler(host: hostName), UpstreamHandshakeWaiter(promise: handshake))
@@ -59,4 +63,61 @@ struct NIOUpstreamConnector: UpstreamConnecting {
 extension TimeAmount {
     /// Seconds, for messages.
     var seconds: Double { Double(nanoseconds) / 1e9 }
+}
+
+/// Sends a PROXY protocol header before anything else on a broker connection: ahead of the first write (the
+/// replayed CONNECT) or, when the connection becomes active first, at once (ahead of the TLS ClientHello, which
+/// passes through here). Then it leaves the pipeline.
+final class ProxyHeaderWriter: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum Header {
+        case bytes(ByteBuffer)
+        /// A health probe's own header: LOCAL (v2), or the probe connection's own addresses (v1).
+        case probe(ProxyProtocolVersion)
+        case sent
+    }
+
+    private var header: Header
+
+    init(header: ByteBuffer) {
+        self.header = .bytes(header)
+    }
+
+    /// For health probes of brokers that expect a header on every connection.
+    init(probe version: ProxyProtocolVersion) {
+        header = .probe(version)
+    }
+
+    /// Writes the header if it is still due; true when it just did.
+    private func sendHeader(context: ChannelHandlerContext) -> Bool {
+        let bytes: ByteBuffer
+        switch header {
+        case .sent: return false
+        case .bytes(let b): bytes = b
+        case .probe(.v2):
+            bytes = ByteBuffer(bytes: ProxyHeader(version: 2, command: .local, source: nil, destination: nil).encoded())
+        case .probe(.v1):
+            let own = ProxyHeader(version: 1, source: context.channel.localAddress, destination: context.channel.remoteAddress)
+            bytes = ByteBuffer(bytes: own.encoded())
+        }
+        header = .sent
+        context.write(wrapOutboundOut(bytes), promise: nil)
+        return true
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let sent = sendHeader(context: context)
+        if sent { context.flush() }
+        context.fireChannelActive()
+        if sent { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let sent = sendHeader(context: context)
+        context.write(data, promise: promise)
+        if sent { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
+    }
 }

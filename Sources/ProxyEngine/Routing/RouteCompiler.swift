@@ -17,6 +17,7 @@ public final class RouteCompiler: Sendable {
     private let tls: TLSSettings
     private let health: HealthMonitor?
     private let cache = NIOLockedValueBox([BalancerKey: UpstreamBalancer]())
+    private let limits = RouteLimitsCache()
 
     public convenience init(resolver: NodeResolver, tls: TLSSettings = TLSSettings()) {
         self.init(resolver: resolver, tls: tls, health: nil)
@@ -49,6 +50,7 @@ public final class RouteCompiler: Sendable {
                                          problems: &problems))
         }
         cache.withLockedValue { c in c = c.filter { used.contains($0.key) } }
+        limits.keep(only: Set(compiled.map(\.route.id)))
         var table = RouteTable(version: version, routes: compiled)
         table.certificates = certificates
         return (table, problems)
@@ -84,14 +86,15 @@ public final class RouteCompiler: Sendable {
                 problems.append("stream route \(route.id): TLS to the brokers cannot be set up: \(error)")
                 return CompiledRoute(route: route, upstream: upstream, nodes: nodes, balancer: nil,
                                      unavailableReason: "TLS to the brokers cannot be set up: \(error)",
-                                     upstreamTLS: nil, status: status)
+                                     upstreamTLS: nil, status: status, limits: limits.limits(for: route))
             }
         }
         guard resolved.contains(where: { $0.weight > 0 }) else {
             let reason = failures.first
                 ?? (upstream.nodes.isEmpty ? "upstream has no nodes" : "every node has weight 0")
             return CompiledRoute(route: route, upstream: upstream, nodes: nodes, balancer: nil,
-                                 unavailableReason: reason, upstreamTLS: upstreamTLS, status: status)
+                                 unavailableReason: reason, upstreamTLS: upstreamTLS, status: status,
+                                 limits: limits.limits(for: route))
         }
         let key = BalancerKey(kind: BalancerKind(upstream.type), nodes: resolved)
         used.insert(key)
@@ -102,7 +105,8 @@ public final class RouteCompiler: Sendable {
             return made
         }
         return CompiledRoute(route: route, upstream: upstream, nodes: nodes, balancer: balancer,
-                             unavailableReason: nil, upstreamTLS: upstreamTLS, status: status)
+                             unavailableReason: nil, upstreamTLS: upstreamTLS, status: status,
+                             limits: limits.limits(for: route))
     }
 }
 

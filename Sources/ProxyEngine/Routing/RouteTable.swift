@@ -35,11 +35,17 @@ public final class CompiledRoute: Sendable {
     let upstreamTLS: UpstreamTLSContext?
     /// Health and drains: the nodes new clients must not be sent to now, and where to report outcomes.
     let status: RouteNodeStatus
+    /// `limit-conn` and `connect_rate`; nil when the route has neither.
+    let limits: RouteLimits?
+    /// The PROXY protocol header brokers get, if any: the upstream's `proxy_protocol`.
+    var proxyProtocol: ProxyProtocolVersion? { upstream.proxyProtocol }
 
     init(route: StreamRoute, upstream: Upstream, nodes: [CompiledNode], balancer: UpstreamBalancer?,
-         unavailableReason: String?, upstreamTLS: UpstreamTLSContext?, status: RouteNodeStatus)
+         unavailableReason: String?, upstreamTLS: UpstreamTLSContext?, status: RouteNodeStatus,
+         limits: RouteLimits? = nil)
     {
         self.status = status
+        self.limits = limits
         self.route = route
         self.upstream = upstream
         self.nodes = nodes

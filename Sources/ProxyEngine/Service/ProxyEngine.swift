@@ -34,6 +34,10 @@ public final class ProxyEngine: Sendable {
     let health: HealthMonitor
     /// Set when the relays are being ended for good.
     let shutdown = ShutdownState()
+    /// Open client connections against `max_connections`.
+    let admission: Admission
+    /// The descriptor limit, raised at start.
+    let budget: DescriptorBudget
     /// The store's status as last told (`EngineService` follows it).
     let storeStatus = NIOLockedValueBox<StoreStatus?>(nil)
     private let table = NIOLockedValueBox(RouteTable())
@@ -54,6 +58,8 @@ public final class ProxyEngine: Sendable {
         health = HealthMonitor(registry: registry, logger: logger, instance: settings.resolvedInstanceID,
                                loop: MultiThreadedEventLoopGroup.singleton.next())
         self.compiler = RouteCompiler(resolver: resolver, tls: settings.tls, health: health)
+        budget = DescriptorBudget.process
+        admission = Admission(maxConnections: settings.maxConnections, budget: budget)
     }
 
     /// The route table new connections are matched against.
@@ -102,19 +108,23 @@ public final class ProxyEngine: Sendable {
     public func start(listeners: [StreamListener]) async throws -> [SocketAddress] {
         var bound: [SocketAddress] = []
         var names: [String] = []
+        logDescriptorBudget()
         for listener in listeners {
             let channel: Channel
             do {
-                channel = try await makeBootstrap(tls: listener.tls).bind(host: listener.host, port: listener.port).get()
+                channel = try await makeBootstrap(listener).bind(host: listener.host, port: listener.port).get()
             } catch {
                 throw EngineError.bindFailed(listener: listener.description, reason: "\(error)")
             }
             servers.withLockedValue { $0.append(channel) }
             if let addr = channel.localAddress {
                 bound.append(addr)
-                names.append("\(addr.ipAddress ?? "?"):\(addr.port ?? 0)" + (listener.tls ? " tls" : ""))
+                names.append("\(addr.ipAddress ?? "?"):\(addr.port ?? 0)" + (listener.tls ? " tls" : "")
+                             + (listener.proxyProtocol ? " proxy_protocol" : ""))
             }
-            logger.notice("stream listener on \(channel.localAddress?.description ?? listener.description)\(listener.tls ? " (TLS)" : "")")
+            let pp = listener.proxyProtocol
+                ? " (PROXY protocol from \(settings.proxyProtocolTrusted.map(\.text).joined(separator: ", ")))" : ""
+            logger.notice("stream listener on \(channel.localAddress?.description ?? listener.description)\(listener.tls ? " (TLS)" : "")\(pp)")
             if listener.tls, routeTable.certificates.isEmpty {
                 logger.warning("TLS listener \(listener): no ssl object yet; handshakes fail until one is added")
             }
@@ -123,34 +133,67 @@ public final class ProxyEngine: Sendable {
         return bound
     }
 
-    private func makeBootstrap(tls: Bool) -> ServerBootstrap {
+    private func makeBootstrap(_ listener: StreamListener) -> ServerBootstrap {
+        let policy = ListenerPolicy(acceptsProxyHeader: listener.proxyProtocol,
+                                    sendsProxyHeader: listener.proxyProtocolToUpstream,
+                                    admission: ListenerAdmission(name: listener.description, limit: listener.maxConnections))
         let env = ConnectionEnvironment(registry: registry, settings: settings, logger: logger,
                                         idleWatches: idleWatches, table: { [table] in table.withLockedValue { $0 } },
-                                        connector: NIOUpstreamConnector(), health: health, shutdown: shutdown)
+                                        connector: NIOUpstreamConnector(), health: health, shutdown: shutdown,
+                                        listener: policy)
         let children = self.children
+        let admission = self.admission
+        let (registry, logger, tls) = (self.registry, self.logger, listener.tls)
+        let headerLimit = settings.prereadMaxBytes
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // inherited by accepted sockets on Linux
+            .serverChannelInitializer { channel in
+                // Out of descriptors, accept fails: back off instead of spinning, and count it.
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        AcceptBackoffHandler(shouldForwardIOErrorCaught: true),
+                        AcceptErrorCounter(registry: registry, logger: logger))
+                }
+            }
             .childChannelInitializer { channel in
                 let key = ObjectIdentifier(channel)
                 children.withLockedValue { $0[key] = channel }
+                let verdict = admission.admit(policy.admission)
                 channel.closeFuture.whenComplete { _ in
+                    admission.release(policy.admission)
                     _ = children.withLockedValue { $0.removeValue(forKey: key) }
+                }
+                if case .closeNow(let why) = verdict {
+                    registry.reject(.overLimit, routeID: nil, remote: channel.remoteAddress?.ipAddress ?? "?", clientID: nil,
+                                    message: why + "; closed unread")
+                    return channel.eventLoop.makeFailedFuture(ClosedOverLimit())
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try ProxyEngine.setSocketOptions(channel, noDelay: !ProxyEngine.acceptedInheritNoDelay)
+                    let sync = channel.pipeline.syncOperations
+                    if policy.acceptsProxyHeader { try sync.addHandler(ProxyHeaderReader(maxLength: headerLimit)) }
                     guard tls else {
-                        try channel.pipeline.syncOperations.addHandler(FrontendHandler(env: env))
+                        try sync.addHandler(FrontendHandler(env: env, admission: verdict))
                         return
                     }
                     let session = TLSSession()
                     let certificates: @Sendable () -> CertificateTable = { env.table().certificates }
-                    try channel.pipeline.syncOperations.addHandlers(
-                        TLSAcceptHandler(session: session, certificates: certificates),
-                        FrontendHandler(env: env, tls: session))
+                    try sync.addHandlers(TLSAcceptHandler(session: session, certificates: certificates),
+                                         FrontendHandler(env: env, tls: session, admission: verdict))
                 }
             }
+    }
+
+    /// Logs the descriptor limit as raised, and the connection limit it gives.
+    private func logDescriptorBudget() {
+        let b = budget
+        let raised = b.softBefore == b.soft ? "\(b.soft)" : "\(b.softBefore) → \(b.soft)"
+        logger.notice("file descriptors: soft limit \(raised) (hard \(b.hard)); max_connections \(admission.limit) (\(admission.source))")
+        if let asked = settings.maxConnections, asked > b.maxConnections {
+            logger.warning("max_connections \(asked) is more than the descriptor limit allows (\(b.maxConnections)): past that, clients are refused as resource_exhausted")
+        }
     }
 
     /// TCP_NODELAY, half-closure and the small read buffers, on an accepted or an upstream channel. Set directly
@@ -212,3 +255,34 @@ public final class ProxyEngine: Sendable {
         for channel in left { try? await channel.closeFuture.get() }
     }
 }
+
+/// Counts accepts that failed for want of descriptors (the backoff handler before it pauses accepting).
+final class AcceptErrorCounter: ChannelInboundHandler {
+    typealias InboundIn = Channel
+
+    private let registry: ConnectionRegistry
+    private let logger: Logger
+
+    init(registry: ConnectionRegistry, logger: Logger) {
+        self.registry = registry
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if error is ClosedOverLimit { return }
+        guard isDescriptorExhaustion(error) else {
+            logger.warning("accept failed: \(error)")
+            return
+        }
+        logger.error("accept failed, out of file descriptors: \(error); pausing accepts")
+        registry.reject(.resourceExhausted, routeID: nil, remote: "?", clientID: nil,
+                        message: "accept failed: out of file descriptors (\(error))")
+    }
+}
+
+/// Fails the set-up of a connection accepted far over the limit, so that it is closed unread.
+struct ClosedOverLimit: Error {}

@@ -132,6 +132,21 @@ extension ProxyConfig {
                     throw fail(path, "instance_id must be a string of 1–64 characters")
                 }
                 e.instanceID = s
+            case "max_connections":
+                guard let n = v.intValue, n >= 1 else { throw fail(path, "max_connections must be an integer ≥ 1") }
+                e.maxConnections = n
+            case "proxy_protocol_trusted":
+                guard case .array(let items) = v else {
+                    throw fail(path, "proxy_protocol_trusted must be a list of CIDRs (e.g. [10.0.0.0/8])")
+                }
+                var list: [CIDR] = []
+                for (i, item) in items.enumerated() {
+                    guard let s = item.stringValue, let c = CIDR(s) else {
+                        throw fail("\(path)[\(i)]", "invalid CIDR in proxy_protocol_trusted: \(item.stringValue ?? item.jsonText)")
+                    }
+                    list.append(c)
+                }
+                e.proxyProtocolTrusted = list
             case "dns_refresh": e.dnsRefresh = try seconds()
             case "store_watch_interval": e.storeWatchInterval = try seconds()
             case "admin_body_limit":

@@ -54,16 +54,32 @@ extension ProxyConfig {
                                    fail: (String, String) -> SourceError, warn: (String, String) -> Void)
         throws(SourceError)
     {
+        var explicit: [ListenerFlags] = []
+        var tcpPP = false
+        var tcpPPToUpstream = false
         for (key, v) in try object(value, "apisix", fail) {
             let path = "apisix.\(key)"
             switch key {
+            case "proxy_protocol":
+                for (k, flag) in try object(v, path, fail) {
+                    let p = "\(path).\(k)"
+                    switch k {
+                    case "enable_tcp_pp", "enable_tcp_pp_to_upstream":
+                        guard case .bool(let b) = flag else { throw fail(p, "\(k) must be true or false") }
+                        if k == "enable_tcp_pp" { tcpPP = b } else { tcpPPToUpstream = b }
+                    case "listen_http_port", "listen_https_port":
+                        warn(p, "apisix.proxy_protocol.\(k) is for HTTP listeners; ignored")
+                    default:
+                        throw fail(p, "unknown key apisix.proxy_protocol.\(k) (expected enable_tcp_pp, enable_tcp_pp_to_upstream)")
+                    }
+                }
             case "proxy_mode":
                 guard let s = v.stringValue, let mode = ProxyMode(rawValue: s) else {
                     throw fail(path, "invalid proxy_mode: expected http, stream or http&stream")
                 }
                 config.proxyMode = mode
             case "stream_proxy":
-                try loadStreamProxy(v, into: &config, fail: fail, warn: warn)
+                explicit = try loadStreamProxy(v, into: &config, fail: fail, warn: warn)
             case "ssl":
                 try loadSSL(v, into: &config.engine.tls, fail: fail, warn: warn)
             case "enable_admin":
@@ -72,19 +88,33 @@ extension ProxyConfig {
                 warn(path, "apisix.\(key) does not apply to mqtt-proxy; ignored")
             }
         }
+        // Listeners that say nothing take the global switches (as APISIX's ops.lua does).
+        for (i, flags) in explicit.enumerated() where i < config.listeners.count {
+            config.listeners[i].proxyProtocol = flags.proxyProtocol ?? tcpPP
+            config.listeners[i].proxyProtocolToUpstream = flags.toUpstream ?? tcpPPToUpstream
+        }
+    }
+
+    /// A listener's own PROXY protocol switches; nil where it inherits the global ones.
+    struct ListenerFlags {
+        var proxyProtocol: Bool?
+        var toUpstream: Bool?
     }
 
     private static func loadStreamProxy(_ value: JSONValue, into config: inout ProxyConfig,
                                         fail: (String, String) -> SourceError, warn: (String, String) -> Void)
-        throws(SourceError)
+        throws(SourceError) -> [ListenerFlags]
     {
+        var flags: [ListenerFlags] = []
         for (key, v) in try object(value, "apisix.stream_proxy", fail) {
             let path = "apisix.stream_proxy.\(key)"
             switch key {
             case "tcp":
                 guard case .array(let entries) = v else { throw fail(path, "stream_proxy.tcp must be a list") }
                 for (i, entry) in entries.enumerated() {
-                    config.listeners.append(try listener(entry, path: "\(path)[\(i)]", fail: fail))
+                    let (listener, explicit) = try listener(entry, path: "\(path)[\(i)]", fail: fail)
+                    config.listeners.append(listener)
+                    flags.append(explicit)
                 }
             case "only":
                 if v == .bool(true) { config.proxyMode = .stream }
@@ -98,6 +128,7 @@ extension ProxyConfig {
         if seen.count != config.listeners.count {
             throw fail("apisix.stream_proxy.tcp", "the same address is listed twice")
         }
+        return flags
     }
 
     private static func loadSSL(_ value: JSONValue, into tls: inout TLSSettings,
@@ -137,31 +168,41 @@ extension ProxyConfig {
     }
 
     private static func listener(_ entry: JSONValue, path: String, fail: (String, String) -> SourceError)
-        throws(SourceError) -> StreamListener
+        throws(SourceError) -> (StreamListener, ListenerFlags)
     {
         switch entry {
         case .int, .string:
-            return try address(entry, path: path, fail: fail)
+            return (try address(entry, path: path, fail: fail), ListenerFlags())
         case .object(let dict):
             var listener: StreamListener?
             var tls = false
+            var flags = ListenerFlags()
+            var limit: Int?
             for (key, v) in dict {
+                let p = "\(path).\(key)"
                 switch key {
-                case "addr": listener = try address(v, path: "\(path).addr", fail: fail)
-                case "tls":
-                    guard case .bool(let b) = v else { throw fail("\(path).tls", "tls must be true or false") }
-                    tls = b
-                case "proxy_protocol":
-                    throw fail("\(path).proxy_protocol", "proxy_protocol is not supported yet")
+                case "addr": listener = try address(v, path: p, fail: fail)
+                case "tls", "proxy_protocol", "proxy_protocol_to_upstream":
+                    guard case .bool(let b) = v else { throw fail(p, "\(key) must be true or false") }
+                    switch key {
+                    case "tls": tls = b
+                    case "proxy_protocol": flags.proxyProtocol = b
+                    default: flags.toUpstream = b
+                    }
+                case "max_connections":
+                    guard let n = v.intValue, n >= 1 else { throw fail(p, "max_connections must be an integer ≥ 1") }
+                    limit = n
                 default:
-                    throw fail("\(path).\(key)", "unknown listener key \(key) (expected addr, tls)")
+                    throw fail(p, "unknown listener key \(key) (expected addr, tls, proxy_protocol, "
+                               + "proxy_protocol_to_upstream, max_connections)")
                 }
             }
             guard var result = listener else { throw fail(path, "listener entry needs addr") }
             result.tls = tls
-            return result
+            result.maxConnections = limit
+            return (result, flags)
         default:
-            throw fail(path, "a listener is a port, an \"ip:port\" string or {addr, tls}")
+            throw fail(path, "a listener is a port, an \"ip:port\" string or {addr, tls, proxy_protocol, …}")
         }
     }
 

@@ -10,21 +10,39 @@ public enum ProxyMode: String, Sendable {
     public var streamEnabled: Bool { self != .http }
 }
 
-/// One `apisix.stream_proxy.tcp` entry: where to listen and whether to terminate TLS.
+/// One `apisix.stream_proxy.tcp` entry: where to listen, whether to terminate TLS, whether connections start with a
+/// PROXY protocol header, whether brokers get one, and how many connections it takes.
 public struct StreamListener: Sendable, Hashable, CustomStringConvertible {
     /// Address to bind; `0.0.0.0` for a bare port, as APISIX does.
     public var host: String
     public var port: Int
     public var tls: Bool
+    /// Connections start with a PROXY v1 or v2 header (`proxy_protocol`, or `apisix.proxy_protocol.enable_tcp_pp`).
+    public var proxyProtocol: Bool
+    /// Brokers get a PROXY v1 header (`proxy_protocol_to_upstream`, or `enable_tcp_pp_to_upstream`), unless the
+    /// upstream names its own version.
+    public var proxyProtocolToUpstream: Bool
+    /// At most this many client connections open on this listener (ours); nil: only the global limit.
+    public var maxConnections: Int?
 
-    public init(host: String = "0.0.0.0", port: Int, tls: Bool = false) {
+    public init(host: String = "0.0.0.0", port: Int, tls: Bool = false, proxyProtocol: Bool = false,
+                proxyProtocolToUpstream: Bool = false, maxConnections: Int? = nil)
+    {
         self.host = host
         self.port = port
         self.tls = tls
+        self.proxyProtocol = proxyProtocol
+        self.proxyProtocolToUpstream = proxyProtocolToUpstream
+        self.maxConnections = maxConnections
     }
 
     public var description: String {
-        HostPort.format(host: host, port: port) + (tls ? " (tls)" : "")
+        var flags: [String] = []
+        if tls { flags.append("tls") }
+        if proxyProtocol { flags.append("proxy_protocol") }
+        if proxyProtocolToUpstream { flags.append("proxy_protocol_to_upstream") }
+        if let maxConnections { flags.append("max \(maxConnections)") }
+        return HostPort.format(host: host, port: port) + (flags.isEmpty ? "" : " (\(flags.joined(separator: ", ")))")
     }
 }
 
@@ -107,6 +125,12 @@ public struct EngineSettings: Sendable, Hashable {
     public var shutdownEvictPerSecond: Double?
     /// On shutdown, the Server Reference sent to MQTT 5 clients with DISCONNECT 0x8B.
     public var shutdownServerReference: String?
+    /// Client connections open at once, over all listeners (`mqtt_proxy.max_connections`); nil: what the
+    /// descriptor limit allows (two per relay, less a reserve).
+    public var maxConnections: Int?
+    /// Peers whose PROXY protocol headers are believed (`mqtt_proxy.proxy_protocol_trusted`); connections from
+    /// anyone else to a `proxy_protocol` listener are closed.
+    public var proxyProtocolTrusted: [CIDR] = [CIDR("127.0.0.0/8")!, CIDR("::1/128")!]
     /// This instance's name (health probes' client ids, fleet registration); nil: host name and process id.
     public var instanceID: String?
     /// How often DNS names of nodes are resolved again, in seconds.

@@ -1,22 +1,3 @@
-/// Settings of the `mqtt-proxy` plugin on a stream route.
-public struct MQTTProxyPluginConfig: Sendable, Hashable {
-    /// Protocol name the CONNECT must carry (`MQTT`, or `MQIsdp` for 3.1).
-    public var protocolName: String
-    /// Protocol level the CONNECT must carry (3, 4 or 5).
-    public var protocolLevel: Int
-    /// Legacy (APISIX 2.x) per-plugin upstream `{host|ip, port}`, used when the route has no upstream.
-    public var legacyUpstream: UpstreamNode?
-
-    public init(protocolName: String = "MQTT", protocolLevel: Int, legacyUpstream: UpstreamNode? = nil) {
-        self.protocolName = protocolName
-        self.protocolLevel = protocolLevel
-        self.legacyUpstream = legacyUpstream
-    }
-}
-
-/// Names of the stream plugins this proxy knows.
-public let knownStreamPlugins: Set<String> = ["mqtt-proxy"]
-
 /// A stream route: which connections it takes (addresses, port, SNI) and where they go.
 public struct StreamRoute: Sendable, Hashable {
     public var id: String
@@ -30,6 +11,8 @@ public struct StreamRoute: Sendable, Hashable {
     public var upstream: Upstream?
     public var upstreamID: String?
     public var mqttProxy: MQTTProxyPluginConfig?
+    /// APISIX's stream `limit-conn` plugin.
+    public var limitConn: LimitConnConfig?
     public var createTime: Int?
     public var updateTime: Int?
 
@@ -67,7 +50,7 @@ public struct StreamRoute: Sendable, Hashable {
         if r.value("service_id") != nil {
             throw r.error("service_id", "service_id is not supported; use upstream or upstream_id")
         }
-        if let plugins = r.value("plugins") { mqttProxy = try StreamRoute.decodePlugins(plugins) }
+        if let plugins = r.value("plugins") { (mqttProxy, limitConn) = try StreamRoute.decodePlugins(plugins) }
         createTime = try r.integer("create_time")
         updateTime = try r.integer("update_time")
         try r.rejectUnknown()
@@ -91,55 +74,5 @@ public struct StreamRoute: Sendable, Hashable {
             (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "-" || c == "."
                 || c == "_"
         }
-    }
-
-    static func decodePlugins(_ value: JSONValue) throws(ValidationError) -> MQTTProxyPluginConfig? {
-        guard case .object(let dict) = value else {
-            throw ValidationError(field: "plugins", "invalid plugins: expected an object, got \(value.typeName)")
-        }
-        var config: MQTTProxyPluginConfig?
-        for (name, conf) in dict {
-            guard knownStreamPlugins.contains(name) else {
-                throw ValidationError(field: "plugins.\(name)", "unknown plugin [\(name)]")
-            }
-            config = try decodeMQTTProxy(conf)
-        }
-        return config
-    }
-
-    static func decodeMQTTProxy(_ value: JSONValue) throws(ValidationError) -> MQTTProxyPluginConfig {
-        let prefix = "plugins.mqtt-proxy"
-        func fail(_ message: String, _ key: String = "") -> ValidationError {
-            ValidationError(field: key.isEmpty ? prefix : "\(prefix).\(key)",
-                            "failed to check the configuration of plugin mqtt-proxy: \(message)")
-        }
-        guard case .object(let dict) = value else { throw fail("expected an object, got \(value.typeName)") }
-        var name = "MQTT"
-        var level: Int?
-        var legacy: UpstreamNode?
-        for (key, v) in dict {
-            switch key {
-            case "protocol_name":
-                guard case .string(let s) = v, !s.isEmpty else {
-                    throw fail("property \"protocol_name\" must be a non-empty string", key)
-                }
-                name = s
-            case "protocol_level":
-                guard let l = v.intValue else { throw fail("property \"protocol_level\" must be an integer", key) }
-                guard (0...255).contains(l) else { throw fail("property \"protocol_level\" must be 0…255", key) }
-                level = l
-            case "upstream":
-                guard case .object(let up) = v, let port = up["port"]?.intValue, (1...65535).contains(port),
-                      let host = (up["host"] ?? up["ip"])?.stringValue
-                else { throw fail("property \"upstream\" needs host (or ip) and port", key) }
-                legacy = UpstreamNode(host: host, port: port)
-            case "_meta", "disable":
-                continue
-            default:
-                throw fail("additional properties forbidden, found \(key)", key)
-            }
-        }
-        guard let level else { throw fail("property \"protocol_level\" is required", "protocol_level") }
-        return MQTTProxyPluginConfig(protocolName: name, protocolLevel: level, legacyUpstream: legacy)
     }
 }

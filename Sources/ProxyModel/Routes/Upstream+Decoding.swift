@@ -49,6 +49,12 @@ extension Upstream {
         }
         if let t = r.value("tls") { tls = try Upstream.decodeTLS(t, path: r.path("tls")) }
         if let c = r.value("checks") { checks = try HealthChecks(json: c, prefix: r.path("checks")) }
+        if let p = try r.string("proxy_protocol") {
+            guard let version = ProxyProtocolVersion(rawValue: p) else {
+                throw r.error("proxy_protocol", "invalid proxy_protocol: \(p) (expected v1 or v2)")
+            }
+            proxyProtocol = version
+        }
         // HTTP-only APISIX fields: valid in an APISIX upstream, meaningless for stream proxying.
         _ = try r.string("pass_host")
         _ = try r.string("upstream_host")

@@ -75,6 +75,9 @@ public struct Upstream: Sendable, Hashable {
     public var tls: UpstreamTLS?
     /// Health checks (`checks.active`, `checks.passive`); nil: every node is used whatever its health.
     public var checks: HealthChecks?
+    /// Send a PROXY protocol header with the client's address to the broker before its bytes (ours; mosquitto 2.1,
+    /// VerneMQ, HiveMQ and EMQX read it).
+    public var proxyProtocol: ProxyProtocolVersion?
     public var createTime: Int?
     public var updateTime: Int?
 
@@ -90,5 +93,13 @@ public struct Upstream: Sendable, Hashable {
 
 /// Connection variables a stream chash `key` may name.
 public let streamHashVariables: Set<String> = [
-    "mqtt_client_id", "remote_addr", "remote_port", "server_addr", "server_port",
+    "mqtt_client_id", "mqtt_username", "remote_addr", "remote_port", "server_addr", "server_port", "tls_client_cn", "sni",
 ]
+
+/// Which PROXY protocol header a connection to a broker starts with.
+public enum ProxyProtocolVersion: String, Sendable, Hashable {
+    /// The text line (`PROXY TCP4 …`), what nginx and so APISIX send.
+    case v1
+    /// The binary header with TLVs: the SNI and, on TLS listeners, the TLS version and client certificate CN.
+    case v2
+}
