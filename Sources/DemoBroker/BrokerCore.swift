@@ -133,6 +133,11 @@ final class BrokerCore: Sendable {
         }
     }
 
+    /// Whether `connection` still belongs to the running broker (a kill or stop forgets every connection).
+    func isOpen(_ connection: Int) -> Bool {
+        state.withLockedValue { $0.connections[connection] != nil }
+    }
+
     /// A client id for a client that sent an empty one, unique within this broker.
     func assignClientID() -> String {
         let number = state.withLockedValue { s in

@@ -40,6 +40,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        // A kill can come between the accept and the channel's registration, when closing it does nothing yet.
+        guard core.isOpen(connection) else {
+            closeReason = "broker killed"
+            context.close(promise: nil)
+            return
+        }
         if timer == nil { armTimer(context: context) }
         context.fireChannelActive()
     }

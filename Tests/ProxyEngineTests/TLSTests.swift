@@ -7,66 +7,6 @@ import ProxyModel
 import ProxyTestSupport
 import Testing
 
-/// Certificates for the TLS tests, made once: a root CA with an intermediate, a second unrelated CA, and
-/// server and client certificates from them.
-struct TLSFixture: Sendable {
-    let ca: TestCA
-    let intermediate: TestCA
-    let otherCA: TestCA
-    /// Server certificate for two SNIs.
-    let server: IssuedCertificate
-    /// RSA server certificate for the same SNIs (the extra pair).
-    let serverRSA: IssuedCertificate
-    /// Server certificate for `*.fleet.example.com`.
-    let wildcard: IssuedCertificate
-    let client: IssuedCertificate
-    let expiredClient: IssuedCertificate
-    let foreignClient: IssuedCertificate
-    /// A client certificate issued by the intermediate (chain depth 2).
-    let deepClient: IssuedCertificate
-
-    static let shared: TLSFixture = try! TLSFixture()
-
-    init() throws {
-        ca = try TestCA.root("mqtt-proxy test root")
-        intermediate = try ca.intermediate("mqtt-proxy test intermediate")
-        otherCA = try TestCA.root("somebody else's CA")
-        server = try ca.issue(cn: "mqtt.example.com", dns: ["mqtt.example.com", "broker.example.com"], ips: ["127.0.0.1"])
-        serverRSA = try ca.issue(cn: "mqtt.example.com (RSA)", dns: ["mqtt.example.com", "broker.example.com"],
-                                 keyKind: .rsa2048)
-        wildcard = try ca.issue(cn: "fleet wildcard", dns: ["*.fleet.example.com"])
-        client = try ca.issue(cn: "device-7", dns: ["device-7.fleet.example.com"])
-        expiredClient = try ca.issue(cn: "old-device", notBefore: Date().addingTimeInterval(-86400 * 10),
-                                     notAfter: Date().addingTimeInterval(-86400))
-        foreignClient = try otherCA.issue(cn: "intruder")
-        deepClient = try intermediate.issue(cn: "deep-device")
-    }
-
-    /// ssl objects: "1" for the two exact names with mTLS (and an RSA extra pair), "2" the wildcard without.
-    func ssls(depth: Int = 1, mtls: Bool = true) -> [(String, JSONValue)] {
-        var exact: JSONValue = [
-            "cert": .string(server.cert), "key": .string(server.key),
-            "snis": ["mqtt.example.com", "broker.example.com"],
-            "certs": .array([.string(serverRSA.cert)]), "keys": .array([.string(serverRSA.key)]),
-        ]
-        if mtls { exact["client"] = ["ca": .string(ca.cert), "depth": .int(depth)] }
-        return [("1", exact), ("2", ["cert": .string(wildcard.cert), "key": .string(wildcard.key),
-                                     "snis": ["*.fleet.example.com"]])]
-    }
-
-    func options(sni: String?) -> TLSClientOptions {
-        TLSClientOptions(serverName: sni, trustedCA: ca.cert)
-    }
-}
-
-extension ProxyResources {
-    /// Resources with ssl objects as well as routes.
-    static func with(ssls: [(String, JSONValue)], routes: [(String, JSONValue)]) throws -> ProxyResources {
-        var r = try ProxyResources.with(routes: routes)
-        for (i, (id, body)) in ssls.enumerated() { try r.put(kind: .ssls, id: id, json: body, index: 100 + i) }
-        return r
-    }
-}
 
 @Suite("TLS listeners: certificates by SNI, mTLS, SNI routes, live changes, TLS to brokers")
 struct TLSTests {

@@ -22,11 +22,13 @@ public final class ProxyHarness: Sendable {
         self.ownsGroup = ownsGroup
     }
 
-    /// Starts an engine with `resources` live, listening on 127.0.0.1 (free port).
+    /// Starts an engine with `resources` live, listening on 127.0.0.1 (free port); `listener` sets the listener's
+    /// other options (its host and port are the harness's).
     public static func start(resources: ProxyResources, settings: EngineSettings = EngineSettings(),
                              group: MultiThreadedEventLoopGroup? = nil,
                              resolver: NodeResolver = NodeResolver(), host: String = "127.0.0.1",
-                             metrics: EngineMetrics = EngineMetrics(), tls: Bool = false) async throws
+                             metrics: EngineMetrics = EngineMetrics(), tls: Bool = false,
+                             listener: StreamListener? = nil) async throws
         -> ProxyHarness
     {
         let g = group ?? MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -34,7 +36,10 @@ public final class ProxyHarness: Sendable {
         logger.logLevel = ProcessInfo.processInfo.environment["MQTT_PROXY_TEST_LOG"] != nil ? .debug : .critical
         let engine = ProxyEngine(settings: settings, group: g, logger: logger, resolver: resolver, metrics: metrics)
         await engine.apply(StoreSnapshot(revision: 1, resources: resources))
-        let bound = try await engine.start(listeners: [StreamListener(host: host, port: 0, tls: tls)])
+        var options = listener ?? StreamListener(port: 0, tls: tls)
+        options.host = host
+        options.port = 0
+        let bound = try await engine.start(listeners: [options])
         return ProxyHarness(engine: engine, group: g, host: host, port: bound.first?.port ?? 0,
                             ownsGroup: group == nil)
     }

@@ -19,7 +19,7 @@ public final class RecordingUpstream: Sendable {
 
     public struct Record: Sendable {
         public var clientID: String?
-        /// Everything received, a PROXY header included.
+        /// Everything received (after the PROXY header, when there is one).
         public var bytes: [UInt8]
         /// The PROXY protocol header the connection started with (when the upstream expects one).
         public var proxyHeader: [UInt8]?

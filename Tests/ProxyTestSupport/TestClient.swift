@@ -128,9 +128,13 @@ public struct TestClient: Sendable {
     }
 
     /// Resets the connection: SO_LINGER 0, then close (the peer gets an RST instead of a FIN).
+    /// Under TLS too: the close goes straight to the socket, without a close_notify.
     public func reset() async {
         try? await (channel as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
-        try? await channel.close()
+        let raw = RawWriter()
+        try? await channel.pipeline.addHandler(raw, position: .first).get()
+        try? await channel.eventLoop.submit { raw.close() }.get()
+        try? await channel.closeFuture.get()
     }
 
     /// Writes raw bytes under TLS (straight to the socket), as a broken or hostile peer would.
@@ -236,5 +240,9 @@ final class RawWriter: ChannelOutboundHandler, @unchecked Sendable {
     func write(_ bytes: [UInt8]) {
         guard let context else { return }
         context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+    }
+
+    func close() {
+        context?.close(promise: nil)
     }
 }

@@ -84,6 +84,11 @@ final class GlueHandler {
         context?.channel.isWritable ?? false
     }
 
+    /// Whether the partner's channel is closed (or going): nothing read can be forwarded any more.
+    private var partnerGone: Bool {
+        !(context?.channel.isActive ?? false)
+    }
+
     /// Closes both halves, recording why.
     func closeBoth(_ cause: DisconnectCause, _ detail: String? = nil) {
         relay.noteClose(cause, detail)
@@ -271,7 +276,9 @@ extension GlueHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if ending != nil || partner?.partnerWritable ?? false {
+        // With the partner gone, reading goes on: what comes is dropped, but a TLS close_notify or the peer's
+        // FIN has to be seen for this side to finish closing.
+        if ending != nil || partner?.partnerWritable ?? true || partner?.partnerGone ?? true {
             context.read()
         } else {
             pendingRead = true

@@ -97,6 +97,8 @@ struct CertificateTable: Sendable {
                 certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
             config.minimumTLSVersion = protocols.first == .tls13 ? .tlsv13 : .tlsv12
             config.maximumTLSVersion = protocols.last == .tls12 ? .tlsv12 : .tlsv13
+            // A client that never answers our close_notify holds its descriptor this long at most.
+            config.shutdownTimeout = .seconds(1)
             if !caForNIO.isEmpty {
                 config.certificateVerification = .noHostnameVerification
                 config.trustRoots = .certificates(caForNIO)
