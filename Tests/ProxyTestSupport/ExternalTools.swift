@@ -54,6 +54,18 @@ public enum ExternalTools {
         return "apt-get install " + packages.sorted().joined(separator: " ")
     }
 
+    /// Whether some process listens on `host:port` (IPv4), read from /proc/net/tcp: no connection is made.
+    public static func isListening(_ host: String, _ port: Int) -> Bool {
+        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
+        let octets = host.split(separator: ".").compactMap { UInt8($0) }
+        guard octets.count == 4 else { return false }
+        let address = octets.reversed().map { String(format: "%02X", $0) }.joined() + String(format: ":%04X", port)
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 3 && fields[1] == address && fields[3] == "0A"
+        }
+    }
+
     /// A TCP port that was free a moment ago on 127.0.0.1.
     public static func freePort() throws -> Int {
         let group = MultiThreadedEventLoopGroup.singleton

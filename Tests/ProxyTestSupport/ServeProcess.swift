@@ -9,9 +9,14 @@ public final class ServeProcess: Sendable {
     public let streamPorts: [Int]
     public let adminPort: Int
 
-    /// Starts `binary serve` with `arguments`; throws when it does not say it is ready within `timeout`.
-    public init(binary: String, arguments: [String], timeout: Double = 20) async throws {
-        child = try ChildProcess(binary, ["serve"] + arguments)
+    /// Starts `binary serve` with `arguments`; throws when it does not say it is ready within `timeout`. With
+    /// `ulimit` (e.g. `-Sn 256`) the shell sets that limit first and then becomes the proxy (same pid).
+    public init(binary: String, arguments: [String], timeout: Double = 20, ulimit: String? = nil) async throws {
+        if let ulimit {
+            child = try ChildProcess("/bin/sh", ["-c", "ulimit \(ulimit) && exec \"$0\" \"$@\"", binary, "serve"] + arguments)
+        } else {
+            child = try ChildProcess(binary, ["serve"] + arguments)
+        }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline, child.isRunning,
               !(child.text.contains("ready: stream listeners") && child.text.contains("admin API on "))
@@ -33,7 +38,10 @@ public final class ServeProcess: Sendable {
     /// A config.yaml for tests: one plaintext listener and the admin API on 127.0.0.1, both on port 0, the
     /// documented admin key, `mqttProxy` lines (indented, without the `mqtt_proxy:` key) for our own settings, and
     /// with `etcd` the etcd store at that endpoint (short timeouts, so outages show quickly).
-    public static func config(mqttProxy: [String] = [], etcd: String? = nil) -> String {
+    /// `listeners` replaces the one plaintext listener with these `stream_proxy.tcp` entries (YAML flow items).
+    public static func config(mqttProxy: [String] = [], etcd: String? = nil,
+                              listeners: [String] = ["\"127.0.0.1:0\""]) -> String
+    {
         let store = etcd.map {
             """
               role: traditional
@@ -45,7 +53,7 @@ public final class ServeProcess: Sendable {
         return """
         apisix:
           stream_proxy:
-            tcp: ["127.0.0.1:0"]
+            tcp: [\(listeners.joined(separator: ", "))]
         deployment:
         \(store)  admin:
             admin_key: [{name: admin, key: edd1c9f034335f136f87ad84b625c8f1, role: admin}]
