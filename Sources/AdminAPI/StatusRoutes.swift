@@ -92,6 +92,8 @@ struct StatusRoutes: Sendable {
             "rejected_by_reason": .object(.init(uniqueKeysWithValues: snap.rejectedByReason
                 .sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key.rawValue, JSONValue.int($0.value)) })),
             "tls_handshakes": .int(snap.tlsHandshakes), "preread_bytes": .int(snap.prereadBytes),
+            "open_connections": .int(snap.openConnections), "max_connections": .int(snap.connectionLimit),
+            "descriptor_limit": .int(snap.descriptorLimit),
             "listeners": .array(snap.listeners.map(JSONValue.string)),
             "uptime_seconds": .double((snap.takenAt - snap.startedAt).rounded(toPlaces: 3)),
         ])

@@ -44,7 +44,7 @@ struct EdgeEndToEndTests {
         -> (TestClient, [UInt8])
     {
         let client = try await TestClient.connect(port: port, from: source, group: MultiThreadedEventLoopGroup.singleton)
-        try await client.send(Array(ConnectPacket(protocolLevel: level, clientID: id).encoded.readableBytesView))
+        try? await client.send(Array(ConnectPacket(protocolLevel: level, clientID: id).encoded.readableBytesView))
         return (client, await client.waitForBytes(level == 5 ? 5 : 4))
     }
 
@@ -188,7 +188,8 @@ struct EdgeEndToEndTests {
 
         // A peer that is not trusted may not claim an address.
         let forger = try await TestClient.connect(port: port, from: "127.0.0.7", group: MultiThreadedEventLoopGroup.singleton)
-        try await forger.send(Array("PROXY TCP4 127.0.0.5 127.0.0.1 1000 \(port)\r\n".utf8)
+        // (The proxy may close it before the bytes are even written.)
+        try? await forger.send(Array("PROXY TCP4 127.0.0.5 127.0.0.1 1000 \(port)\r\n".utf8)
             + Array(ConnectPacket(protocolLevel: 4, clientID: "forged").encoded.readableBytesView))
         #expect(await forger.waitForClose())
         #expect(forger.received.bytes.isEmpty)

@@ -99,17 +99,27 @@ public struct RouteForm: Sendable, Equatable {
             try set("server_port", value(.serverPort), int: true)
             try set("remote_addr", value(.remoteAddr))
             try set("sni", value(.sni))
+            // The form edits mqtt-proxy's name and level; other plugins (limit-conn) and other mqtt-proxy
+            // settings (connect_rate) are kept as they were.
             let level = value(.protocolLevel).trimmingCharacters(in: .whitespaces)
+            var plugins: JSONValue = body["plugins"] ?? .object([:])
             if level.isEmpty && value(.protocolName).trimmingCharacters(in: .whitespaces).isEmpty {
-                try set("plugins", "")
+                plugins = RouteForm.removing("mqtt-proxy", from: plugins)
             } else {
                 guard let n = Int(level) else {
                     throw ValidationError(field: "plugins.mqtt-proxy.protocol_level",
                                           "invalid protocol_level: \(level.isEmpty ? "empty" : level) is not a number")
                 }
                 let name = value(.protocolName).trimmingCharacters(in: .whitespaces)
-                body["plugins"] = ["mqtt-proxy": ["protocol_name": .string(name.isEmpty ? "MQTT" : name),
-                                                  "protocol_level": .int(n)]]
+                var plugin: JSONValue = plugins["mqtt-proxy"] ?? .object([:])
+                plugin["protocol_name"] = .string(name.isEmpty ? "MQTT" : name)
+                plugin["protocol_level"] = .int(n)
+                plugins["mqtt-proxy"] = plugin
+            }
+            if plugins.objectValue?.isEmpty ?? true {
+                body = RouteForm.removing("plugins", from: body)
+            } else {
+                body["plugins"] = plugins
             }
             if body["upstream_id"] == nil || !value(.nodes).isEmpty {
                 var upstream: JSONValue = body["upstream"] ?? .object([:])
@@ -155,5 +165,12 @@ public struct RouteForm: Sendable, Equatable {
             nodes[pieces[0]] = .int(weight)
         }
         return nodes
+    }
+
+    /// `object` without `key`.
+    static func removing(_ key: String, from object: JSONValue) -> JSONValue {
+        guard case .object(var d) = object else { return object }
+        d.removeValue(forKey: key)
+        return .object(d)
     }
 }

@@ -64,6 +64,19 @@ enum MappingsView {
             grid.put(state, row: row, column: 1, role: bad ? .warning : .dim)
             row += 1
         }
+        // What the broker answered (refusals stand out) and why its relays ended.
+        if let stats = data.engine.nodes.first(where: { $0.node == chosen.address }), row < rows.upperBound {
+            let refusals = stats.connacks.filter { $0.key != 0 }.sorted { $0.key < $1.key }
+                .map { "\(ConnackLabel.text($0.key)) ×\($0.value)" }
+            let ended = stats.disconnects.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
+            var parts: [String] = []
+            if !refusals.isEmpty { parts.append("broker refused CONNACK " + refusals.joined(separator: ", ")) }
+            if !ended.isEmpty { parts.append("ended: " + ended.joined(separator: ", ")) }
+            if !parts.isEmpty {
+                grid.put(parts.joined(separator: " · "), row: row, column: 1, role: refusals.isEmpty ? .dim : .bad)
+                row += 1
+            }
+        }
         let visible = clients.prefix(max(0, rows.upperBound - row) * max(1, grid.width / 16))
         let colWidth = max(16, (visible.map { CellGrid.displayWidth($0.label) }.max() ?? 16) + 2)
         let perRow = max(1, grid.width / colWidth)

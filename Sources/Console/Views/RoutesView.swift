@@ -30,7 +30,7 @@ enum RoutesView {
             return
         }
         let selected = min(state.selection[.routes] ?? 0, items.count - 1)
-        let body = (rows.lowerBound + 1)..<(rows.upperBound - 2)
+        let body = (rows.lowerBound + 1)..<(rows.upperBound - 3)
         let first = Scrolling.firstRow(selected: selected, count: items.count, visible: body.count)
         let sparkWidth = layout.first { $0.index == 10 }?.width ?? 10
         for (offset, r) in items[first...].prefix(body.count).enumerated() {
@@ -58,7 +58,13 @@ enum RoutesView {
                           roles: isSelected ? [] : [.accent, nil, nil, nil, nil, .dim, .good, nil,
                                                     ViewRows.rejected(s) > 0 ? .bad : nil, nil, .bar])
         }
-        // Totals and rejections (by reason) of the selected route.
+        // Limits, why relays ended, totals and rejections (by reason) of the selected route.
+        let limits = limitsText(items[selected].stored.value)
+        let ended = items[selected].stats.map { s in
+            s.disconnects.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
+        } ?? []
+        let third = [limits, ended.isEmpty ? nil : "ended: " + ended.joined(separator: ", ")].compactMap { $0 }
+        if !third.isEmpty { grid.put(third.joined(separator: " · "), row: rows.upperBound - 3, column: 0, role: .dim) }
         if let s = items[selected].stats {
             let id = items[selected].stored.id
             grid.put("route \(id): \(s.total) connections, bytes in \(Format.bytes(s.bytesIn)) out "
@@ -70,6 +76,16 @@ enum RoutesView {
                 grid.put(text, row: rows.upperBound - 1, column: 0, role: .bad)
             }
         }
+    }
+
+    /// "limits: connect_rate 50/s burst 100, limit-conn 10+5 by remote_addr"; nil without limits.
+    static func limitsText(_ route: StreamRoute) -> String? {
+        var parts: [String] = []
+        if let r = route.mqttProxy?.connectRate {
+            parts.append("connect_rate \(Format.number(r.rate))/s burst \(r.burst)")
+        }
+        if let l = route.limitConn { parts.append("limit-conn \(l.conn)+\(l.burst) by \(l.key)") }
+        return parts.isEmpty ? nil : "limits: " + parts.joined(separator: ", ")
     }
 
     static func rate(_ r: ByteRate?) -> String {

@@ -28,7 +28,7 @@ enum Screen {
         var parts = ["mqtt-proxy"]
         parts.append("listen " + (e.listeners.isEmpty ? "none" : e.listeners.joined(separator: ",")))
         parts.append("up " + Format.duration(data.now - e.startedAt))
-        parts.append("conns \(e.connections.count)")
+        parts.append("conns \(e.connections.count)" + (e.connectionLimit > 0 ? "/\(e.connectionLimit)" : ""))
         parts.append("total \(e.totalAccepted)")
         parts.append("rejected \(e.totalRejected)")
         if let admin = data.adminAddress { parts.append("admin \(admin)") }

@@ -185,6 +185,10 @@ public struct EngineSnapshot: Sendable {
     public var health: [NodeHealth] = []
     /// Where the routes come from and whether it answers (etcd unreachable since…).
     public var store: StoreStatus?
+    /// Client connections allowed at once (`max_connections`, or what the descriptor limit allows); 0 unknown.
+    public var connectionLimit = 0
+    /// The process's file-descriptor limit (soft, as raised at start); 0 unknown.
+    public var descriptorLimit = 0
 
     public init(version: Int, takenAt: Double, startedAt: Double, listeners: [String], connections: [ConnectionInfo],
                 routes: [RouteStats], nodes: [NodeStats], events: [EngineEvent], pending: Int, totalAccepted: Int,

@@ -9,6 +9,8 @@ extension ProxyEngine: EngineControl {
     public func snapshot() -> EngineSnapshot {
         var snapshot = registry.snapshot()
         snapshot.drainTimeout = settings.drainTimeout
+        snapshot.connectionLimit = admission.limit
+        snapshot.descriptorLimit = budget.soft
         snapshot.health = health.nodes(active: registry.activeByNode())
         snapshot.store = storeStatus.withLockedValue { $0 }
         return snapshot
