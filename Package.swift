@@ -157,7 +157,7 @@ let package = Package(
         .target(
             name: "MQTTBenchCore",
             dependencies: [
-                "MQTTCodec",
+                "MQTTCodec", "ProxyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -277,7 +277,7 @@ let package = Package(
         .testTarget(
             name: "MQTTBenchCoreTests",
             dependencies: [
-                "MQTTBenchCore", "MQTTCodec",
+                "MQTTBenchCore", "MQTTCodec", "ProxyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

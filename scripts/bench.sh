@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # mqtt-proxy against HAProxy 2.6 and against no proxy at all ("direct"), same workloads, one machine, one run.
 #
-# Usage: scripts/bench.sh [--runs N] [--seconds S] [--mosquitto] [--keep]
+# Usage: scripts/bench.sh [--runs N] [--seconds S] [--mosquitto] [--proxy-protocol] [--keep]
 #   --runs N      rounds of the interleaved runs (default 3; each round runs direct, mqtt-proxy, haproxy)
 #   --seconds S   measured seconds per run, after a 1 s warm-up (default 4)
 #   --mosquitto   realism check: two real mosquitto brokers as the upstream, connect scenario only
+#   --proxy-protocol  both proxies send a PROXY v2 header to the brokers (mqtt-proxy: upstream proxy_protocol v2;
+#                 HAProxy: send-proxy-v2); the test upstream reads it (mosquitto 2.0 cannot: not with --mosquitto)
 #   --keep        keep the work folder (configs, logs, results.jsonl) and print its path
 #
 # What it does: release builds of mqtt-proxy and mqtt-bench; raises `ulimit -n` to the hard limit; installs
@@ -23,16 +25,27 @@ RUNS=3
 SECONDS_PER_RUN=4
 WARMUP=1
 MOSQUITTO=0
+PROXY_PROTOCOL=0
 KEEP=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS=$2; shift 2 ;;
         --seconds) SECONDS_PER_RUN=$2; shift 2 ;;
         --mosquitto) MOSQUITTO=1; shift ;;
+        --proxy-protocol) PROXY_PROTOCOL=1; shift ;;
         --keep) KEEP=1; shift ;;
-        *) echo "usage: $0 [--runs N] [--seconds S] [--mosquitto] [--keep]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--runs N] [--seconds S] [--mosquitto] [--proxy-protocol] [--keep]" >&2; exit 2 ;;
     esac
 done
+if [ "$MOSQUITTO" = 1 ] && [ "$PROXY_PROTOCOL" = 1 ]; then
+    echo "bench: --proxy-protocol needs the test upstream (mosquitto 2.0 does not read PROXY headers)" >&2; exit 2
+fi
+PP_ROUTE=""
+PP_SERVER=""
+if [ "$PROXY_PROTOCOL" = 1 ]; then
+    PP_ROUTE="proxy_protocol: v2"
+    PP_SERVER="send-proxy-v2"
+fi
 STARTED=$(date +%s)
 log() { printf '[%3ds] %s\n' "$(( $(date +%s) - STARTED ))" "$*" >&2; }
 
@@ -122,6 +135,7 @@ stream_routes:
       type: chash
       key: mqtt_client_id
       nodes: {"127.0.0.1:$NODE1": 1, "127.0.0.1:$NODE2": 1}
+      $PP_ROUTE
 upstreams: []
 ssls: []
 #END
@@ -148,13 +162,13 @@ frontend mqtt
 backend by_client_id
     balance hash req.payload(0,0),mqtt_field_value(connect,client_identifier)
     hash-type consistent
-    server node1 127.0.0.1:$NODE1
-    server node2 127.0.0.1:$NODE2
+    server node1 127.0.0.1:$NODE1 $PP_SERVER
+    server node2 127.0.0.1:$NODE2 $PP_SERVER
 backend by_source
     balance source
     hash-type consistent
-    server node1 127.0.0.1:$NODE1
-    server node2 127.0.0.1:$NODE2
+    server node1 127.0.0.1:$NODE1 $PP_SERVER
+    server node2 127.0.0.1:$NODE2 $PP_SERVER
 CFG
 haproxy -c -q -f "$WORK/haproxy.cfg"
 
@@ -238,6 +252,7 @@ fi
 # --- the table ----------------------------------------------------------------------------------------------
 echo
 UPSTREAM_KIND="in-process test upstream, 2 nodes"
+[ "$PROXY_PROTOCOL" = 1 ] && UPSTREAM_KIND="$UPSTREAM_KIND; both proxies send PROXY v2 headers to it"
 [ "$MOSQUITTO" = 1 ] && UPSTREAM_KIND="2 mosquitto brokers"
 echo "mqtt-bench: $(nproc) cores, $RUNS interleaved rounds of ${SECONDS_PER_RUN} s (+${WARMUP} s warm-up) per run;" \
     "upstream: $UPSTREAM_KIND"

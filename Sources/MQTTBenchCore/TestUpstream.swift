@@ -2,6 +2,7 @@ import Atomics
 import MQTTCodec
 import NIOCore
 import NIOPosix
+import ProxyProtocol
 
 /// Counters of a ``TestUpstream``, shared by all its connections and readable from any thread.
 public final class UpstreamCounters: Sendable {
@@ -15,6 +16,8 @@ public final class UpstreamCounters: Sendable {
     public let bytes = ManagedAtomic<Int>(0)
     /// PUBLISH packets written back in echo mode.
     public let echoed = ManagedAtomic<Int>(0)
+    /// Connections that started with a PROXY protocol header.
+    public let proxyHeaders = ManagedAtomic<Int>(0)
 
     /// Creates zeroed counters.
     public init() {}
@@ -99,6 +102,7 @@ final class UpstreamHandler: ChannelInboundHandler {
     /// Bytes of a CONNECT not yet complete (nil once answered), or of a partial echoed packet.
     private var pending: ByteBuffer?
     private var connected = false
+    private var headerSeen = false
     private var scanner = MQTTFramingTracker()
 
     init(mode: TestUpstream.Mode, counters: UpstreamCounters) {
@@ -122,6 +126,22 @@ final class UpstreamHandler: ChannelInboundHandler {
             if var pending {
                 pending.writeBuffer(&buffer)
                 buffer = pending
+            }
+            // A PROXY protocol header (a proxy sending one, as in `bench.sh --proxy-protocol`) goes first; a
+            // CONNECT starts with 0x10, so there is nothing to guess.
+            if !headerSeen, let first = buffer.readableBytesView.first, first == 0x0D || first == UInt8(ascii: "P") {
+                switch ProxyHeaderDecoder.decode(buffer) {
+                case .needMoreBytes:
+                    pending = buffer
+                    return
+                case .malformed:
+                    context.close(promise: nil)
+                    return
+                case .complete(_, let length):
+                    headerSeen = true
+                    buffer.moveReaderIndex(forwardBy: length)
+                    counters.proxyHeaders.wrappingIncrement(ordering: .relaxed)
+                }
             }
             switch ConnectDecoder.decode(buffer) {
             case .needMoreBytes:

@@ -3,6 +3,7 @@ import MQTTCodec
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import ProxyProtocol
 import Testing
 
 import MQTTBenchCore
@@ -137,6 +138,41 @@ struct BenchLoopbackTests {
             await upstream.close()
         }
         try await group.shutdownGracefully()
+    }
+}
+
+@Suite("mqtt-bench: test upstream behind a proxy that sends PROXY headers")
+struct BenchProxyHeaderTests {
+    @Test("a v1 or v2 header before the CONNECT is skipped and counted")
+    func skipsHeaders() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let upstream = try await TestUpstream(addresses: [try SocketAddress(ipAddress: "127.0.0.1", port: 0)],
+                                              mode: .sink, group: group)
+        let address = upstream.localAddresses[0]
+        for version in [1, 2] {
+            let header = ProxyHeader(version: version, source: try SocketAddress(ipAddress: "10.0.0.1", port: 5),
+                                     destination: address).encoded()
+            let answered = NIOLockedCounter()
+            let channel = try await ClientBootstrap(group: group).channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(CountReads(answered)) }
+            }.connect(to: address).get()
+            let connect = ConnectPacket(protocolLevel: 4, clientID: "pp-\(version)").encoded
+            try await channel.writeAndFlush(ByteBuffer(bytes: header + Array(connect.readableBytesView)))
+            for _ in 0..<200 where answered.value == 0 { try await Task.sleep(nanoseconds: 5_000_000) }
+            #expect(answered.value > 0, "CONNACK after a v\(version) header")
+            try await channel.close()
+        }
+        #expect(upstream.counters.proxyHeaders.load(ordering: .relaxed) == 2)
+        #expect(upstream.counters.snapshot.connects == 2)
+        await upstream.close()
+        try await group.shutdownGracefully()
+    }
+
+    final class CountReads: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let counter: NIOLockedCounter
+        init(_ counter: NIOLockedCounter) { self.counter = counter }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) { counter.increment() }
     }
 }
 
