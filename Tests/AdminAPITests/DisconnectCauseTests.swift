@@ -1,5 +1,6 @@
 import AdminAPI
 import Foundation
+import HummingbirdTesting
 import NIOCore
 import NIOPosix
 import Prometheus
@@ -8,6 +9,16 @@ import ProxyEngine
 import ProxyModel
 import ProxyTestSupport
 import Testing
+
+/// The `nodes` of `/v1/routes/stats`.
+private func nodeStats(_ client: some TestClientProtocol) async throws -> [JSONValue] {
+    let stats = try await client.call(.get, "/v1/routes/stats")
+    guard case .array(let nodes)? = stats.json?["nodes"] else {
+        Issue.record("no nodes in \(stats.text)")
+        return []
+    }
+    return nodes
+}
 
 /// Every way a relay can end, produced once each, and what the broker answered, seen in `/v1` and `/metrics`.
 @Suite("Admin API: why relays ended and what brokers answered")
@@ -84,11 +95,7 @@ struct DisconnectCauseTests {
             let rig = try await AdminRig(engine: engine, metrics: registry)
             defer { rig.cleanup() }
             try await rig.app.test(.router) { client in
-                let stats = try await client.call(.get, "/v1/routes/stats")
-                guard case .array(let nodes)? = stats.json?["nodes"] else {
-                    Issue.record("no nodes in \(stats.text)")
-                    return
-                }
+                let nodes = try await nodeStats(client)
                 let causes = nodes.first?["disconnects"]?.objectValue ?? [:]
                 #expect(Set(causes.keys) == Set(DisconnectCause.allCases.map(\.rawValue)))
                 #expect(nodes.first?["broker_connacks"]?["0x00"] == 8)
@@ -125,11 +132,7 @@ struct DisconnectCauseTests {
             let rig = try await AdminRig(engine: proxy.engine, metrics: registry)
             defer { rig.cleanup() }
             try await rig.app.test(.router) { client in
-                let stats = try await client.call(.get, "/v1/routes/stats")
-                guard case .array(let nodes)? = stats.json?["nodes"] else {
-                    Issue.record("no nodes in \(stats.text)")
-                    return
-                }
+                let nodes = try await nodeStats(client)
                 #expect(nodes.first?["broker_connacks"] == ["0x05": 1])
                 let metrics = try await client.call(.get, "/metrics", key: nil).text
                 #expect(metrics.contains("mqtt_proxy_broker_connack_total{node=\"\(node.address)\",code=\"0x05\"} 1"))

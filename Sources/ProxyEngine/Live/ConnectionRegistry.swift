@@ -76,7 +76,7 @@ public final class ConnectionRegistry: Sendable {
     private let pendingCount = ManagedAtomic<Int>(0)
     private let accepted = ManagedAtomic<Int>(0)
     private let rejectedTotal = ManagedAtomic<Int>(0)
-    private let rejectedByReason = RejectReason.allCases.map { _ in ManagedAtomic<Int>(0) }
+    private let rejectedByReason = CaseCounters<RejectReason>()
     private let tlsHandshakes = ManagedAtomic<Int>(0)
     private let prereadBytes = ManagedAtomic<Int>(0)
     private let eventCapacity: Int
@@ -138,8 +138,8 @@ public final class ConnectionRegistry: Sendable {
     /// Counts a rejection and records why.
     func reject(_ reason: RejectReason, routeID: String?, remote: String, clientID: String?, message: String) {
         rejectedTotal.wrappingIncrement(ordering: .relaxed)
-        rejectedByReason[reason.slot].wrappingIncrement(ordering: .relaxed)
-        if let routeID { routeCounters(routeID).reject(reason) }
+        rejectedByReason.count(reason)
+        if let routeID { routeCounters(routeID).rejected.count(reason) }
         metrics.rejected(route: routeID, reason: reason)
         record(.rejected, routeID: routeID, clientID: clientID, remote: remote, node: nil,
                message: "\(reason.rawValue): \(message)")
@@ -250,7 +250,7 @@ public final class ConnectionRegistry: Sendable {
         }.sorted { $0.id < $1.id }
         let routeStats = routes.map { id, c in
             RouteStats(routeID: id, active: c.active.load(ordering: .relaxed), total: c.total.load(ordering: .relaxed),
-                       rejected: c.rejectedCounts(), bytesIn: c.bytesIn.load(ordering: .relaxed),
+                       rejected: c.rejected.snapshot(), bytesIn: c.bytesIn.load(ordering: .relaxed),
                        bytesOut: c.bytesOut.load(ordering: .relaxed),
                        connectFailures: c.connectFailures.load(ordering: .relaxed), disconnects: c.disconnects.snapshot())
         }.sorted { $0.routeID < $1.routeID }
@@ -266,10 +266,7 @@ public final class ConnectionRegistry: Sendable {
             connections: connections, routes: routeStats, nodes: nodeStats, events: events.map(\.event),
             pending: pendingCount.load(ordering: .relaxed), totalAccepted: accepted.load(ordering: .relaxed),
             totalRejected: rejectedTotal.load(ordering: .relaxed),
-            rejectedByReason: Dictionary(uniqueKeysWithValues: RejectReason.allCases.compactMap { reason in
-                let n = rejectedByReason[reason.slot].load(ordering: .relaxed)
-                return n > 0 ? (reason, n) : nil
-            }),
+            rejectedByReason: rejectedByReason.snapshot(),
             tlsHandshakes: tlsHandshakes.load(ordering: .relaxed), prereadBytes: prereadBytes.load(ordering: .relaxed))
         state.withLockedValue { $0.cached = snap }
         return snap

@@ -2,20 +2,26 @@ import Atomics
 import NIOConcurrencyHelpers
 import ProxyControl
 
-/// One atomic counter per disconnect cause.
-final class DisconnectCounters: Sendable {
-    private let counts: [ManagedAtomic<Int>] = DisconnectCause.allCases.map { _ in ManagedAtomic<Int>(0) }
+/// One atomic counter per case of `Key` (rejection reasons, disconnect causes).
+final class CaseCounters<Key: CaseIterable & Hashable & Sendable>: Sendable {
+    private let keys = Array(Key.allCases)
+    private let counts: [ManagedAtomic<Int>]
 
-    func count(_ cause: DisconnectCause) {
-        counts[cause.slot].wrappingIncrement(ordering: .relaxed)
+    init() {
+        counts = Key.allCases.map { _ in ManagedAtomic<Int>(0) }
     }
 
-    /// The causes seen so far and how often.
-    func snapshot() -> [DisconnectCause: Int] {
-        var out: [DisconnectCause: Int] = [:]
-        for cause in DisconnectCause.allCases {
-            let n = counts[cause.slot].load(ordering: .relaxed)
-            if n > 0 { out[cause] = n }
+    func count(_ key: Key) {
+        guard let slot = keys.firstIndex(of: key) else { return }
+        counts[slot].wrappingIncrement(ordering: .relaxed)
+    }
+
+    /// The cases seen so far and how often.
+    func snapshot() -> [Key: Int] {
+        var out: [Key: Int] = [:]
+        for (slot, key) in keys.enumerated() {
+            let n = counts[slot].load(ordering: .relaxed)
+            if n > 0 { out[key] = n }
         }
         return out
     }
@@ -28,21 +34,8 @@ public final class RouteCounters: Sendable {
     let bytesIn = ManagedAtomic<Int>(0)
     let bytesOut = ManagedAtomic<Int>(0)
     let connectFailures = ManagedAtomic<Int>(0)
-    let rejected: [ManagedAtomic<Int>] = RejectReason.allCases.map { _ in ManagedAtomic<Int>(0) }
-    let disconnects = DisconnectCounters()
-
-    func reject(_ reason: RejectReason) {
-        rejected[reason.slot].wrappingIncrement(ordering: .relaxed)
-    }
-
-    func rejectedCounts() -> [RejectReason: Int] {
-        var out: [RejectReason: Int] = [:]
-        for reason in RejectReason.allCases {
-            let n = rejected[reason.slot].load(ordering: .relaxed)
-            if n > 0 { out[reason] = n }
-        }
-        return out
-    }
+    let rejected = CaseCounters<RejectReason>()
+    let disconnects = CaseCounters<DisconnectCause>()
 }
 
 /// Hot-path counters of one node (a broker `ip:port`), across the routes that use it.
@@ -54,7 +47,7 @@ public final class NodeCounters: Sendable {
     let connectFailures = ManagedAtomic<Int>(0)
     /// Whether the latest connect attempt to the node failed (it is down or refusing right now).
     let lastAttemptFailed = ManagedAtomic<Bool>(false)
-    let disconnects = DisconnectCounters()
+    let disconnects = CaseCounters<DisconnectCause>()
     /// The broker's CONNACK codes seen, counted.
     private let connackCodes = NIOLockedValueBox([Int: Int]())
 
