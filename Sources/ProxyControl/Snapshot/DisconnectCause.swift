@@ -16,7 +16,4 @@ public enum DisconnectCause: String, Sendable, CaseIterable, Hashable {
     case shutdown
     /// Anything else: a protocol or TLS error, a failed relay setup.
     case error
-
-    /// Position in counter arrays.
-    public var slot: Int { DisconnectCause.allCases.firstIndex(of: self)! }
 }

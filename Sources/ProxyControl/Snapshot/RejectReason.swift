@@ -34,7 +34,4 @@ public enum RejectReason: String, Sendable, CaseIterable, Hashable {
     case proxyProtocolUntrusted = "proxy_protocol_untrusted"
     /// The PROXY protocol header was malformed, too long or late.
     case proxyProtocolMalformed = "proxy_protocol_malformed"
-
-    /// Position in counter arrays.
-    public var slot: Int { RejectReason.allCases.firstIndex(of: self)! }
 }

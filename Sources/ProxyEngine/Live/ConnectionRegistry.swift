@@ -168,7 +168,7 @@ public final class ConnectionRegistry: Sendable {
         connection.metrics.active.decrement()
         connection.route.disconnects.count(cause)
         connection.node.disconnects.count(cause)
-        connection.metrics.disconnects[cause.slot].increment()
+        connection.metrics.disconnects[cause]?.increment()
         let info = connection.info
         let text = StoredEvent.Text.ended(cause: cause, detail: detail,
                                           bytesIn: connection.counters.bytesIn.load(ordering: .relaxed),

@@ -49,13 +49,23 @@ public final class NodeCounters: Sendable {
     let lastAttemptFailed = ManagedAtomic<Bool>(false)
     let disconnects = CaseCounters<DisconnectCause>()
     /// The broker's CONNACK codes seen, counted.
-    private let connackCodes = NIOLockedValueBox([Int: Int]())
+    private let accepted = ManagedAtomic<Int>(0)
+    private let refusals = NIOLockedValueBox([Int: Int]())
 
     func connack(_ code: UInt8) {
-        connackCodes.withLockedValue { $0[Int(code), default: 0] += 1 }
+        if code == 0 {
+            accepted.wrappingIncrement(ordering: .relaxed)
+        } else {
+            refusals.withLockedValue { $0[Int(code), default: 0] += 1 }
+        }
     }
 
-    var connacks: [Int: Int] { connackCodes.withLockedValue { $0 } }
+    var connacks: [Int: Int] {
+        var all = refusals.withLockedValue { $0 }
+        let n = accepted.load(ordering: .relaxed)
+        if n > 0 { all[0] = n }
+        return all
+    }
 }
 
 /// Byte counters of one relayed connection.

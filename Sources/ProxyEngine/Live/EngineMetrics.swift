@@ -13,8 +13,11 @@ public final class EngineMetrics: Sendable {
         let bytesIn: Counter
         let bytesOut: Counter
         let connectFailures: Counter
-        /// `mqtt_proxy_disconnects_total{route,node,cause}`, by `DisconnectCause.slot`.
-        let disconnects: [Counter]
+        /// `mqtt_proxy_disconnects_total{route,node,cause}`.
+        let disconnects: [DisconnectCause: Counter]
+        /// `mqtt_proxy_broker_connack_total{node,code="0x00"}`, the common case, kept at hand (other codes go
+        /// through `brokerConnack`).
+        let connackAccepted: Counter
 
         init(route: String, node: String, factory: any MetricsFactory) {
             let dims = [("route", route), ("node", node)]
@@ -26,10 +29,12 @@ public final class EngineMetrics: Sendable {
                                factory: factory)
             connectFailures = Counter(label: "mqtt_proxy_upstream_connect_failures_total", dimensions: dims,
                                       factory: factory)
-            disconnects = DisconnectCause.allCases.map { cause in
-                Counter(label: "mqtt_proxy_disconnects_total", dimensions: dims + [("cause", cause.rawValue)],
-                        factory: factory)
-            }
+            disconnects = Dictionary(uniqueKeysWithValues: DisconnectCause.allCases.map { cause in
+                (cause, Counter(label: "mqtt_proxy_disconnects_total", dimensions: dims + [("cause", cause.rawValue)],
+                                factory: factory))
+            })
+            connackAccepted = Counter(label: "mqtt_proxy_broker_connack_total",
+                                      dimensions: [("node", node), ("code", ConnackLabel.text(0))], factory: factory)
         }
     }
 

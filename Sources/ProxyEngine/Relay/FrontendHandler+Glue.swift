@@ -39,15 +39,17 @@ extension FrontendHandler {
             relay.onConnack = { [health = env.health, clientID, remote = addresses.remoteIP] code in
                 live.connack.store(Int(code), ordering: .relaxed)
                 live.node.connack(code)
+                guard code != 0 else {
+                    live.metrics.connackAccepted.increment()
+                    if let target, let health { health.passive(.success, target: target) }
+                    return
+                }
+                // A refusal (rare): its text is made only now.
                 registry.metrics.brokerConnack(node: node, code: code)
                 let text = "CONNACK \(ConnackText.describe(code, level: packet.protocolLevel))"
-                if code != 0 {
-                    registry.record(.brokerRefused, routeID: route.route.id, clientID: clientID, remote: remote,
-                                    node: node, message: "broker refused the client: \(text)")
-                }
-                if let target, let health {
-                    health.passive(code == 0 ? .success : .mqttFailure(code: code, text), target: target)
-                }
+                registry.record(.brokerRefused, routeID: route.route.id, clientID: clientID, remote: remote,
+                                node: node, message: "broker refused the client: \(text)")
+                if let target, let health { health.passive(.mqttFailure(code: code, text), target: target) }
             }
         }
         let (clientGlue, brokerGlue) = GlueHandler.pair(relay: relay)
