@@ -228,3 +228,43 @@ struct EdgeStateTests {
         #expect(FrontendHandler.idleLimit(upstream: 5, keepAlive: nil) == 5)
     }
 }
+
+/// The PROXY header writer on broker connections, on an `EmbeddedChannel`: the header goes first whichever comes
+/// first, the replayed CONNECT or the channel becoming active (TLS's ClientHello is written then).
+@Suite("PROXY header writer")
+struct ProxyHeaderWriterTests {
+    func outbound(_ channel: EmbeddedChannel) throws -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { out.append(Array(buffer.readableBytesView)) }
+        return out
+    }
+
+    @Test func aWriteBeforeActivationIsPrecededByTheHeader() throws {
+        // (A socket channel's connect future completes before channelActive runs: the relay's first write can come
+        // first. Here the writer joins an already active channel, so the write is what it sees first.)
+        let channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "10.0.0.1", port: 1883)).wait()
+        try channel.pipeline.syncOperations.addHandler(ProxyHeaderWriter(header: ByteBuffer(string: "PROXY UNKNOWN\r\n")))
+        channel.writeAndFlush(ByteBuffer(bytes: [0x10, 0x00]), promise: nil)
+        let first = try outbound(channel)
+        #expect(first == [Array("PROXY UNKNOWN\r\n".utf8), [0x10, 0x00]])
+        channel.writeAndFlush(ByteBuffer(bytes: [0xC0, 0x00]), promise: nil)
+        let second = try outbound(channel)
+        #expect(second == [[0xC0, 0x00]], "the header is sent once")
+        #expect((try? channel.pipeline.syncOperations.handler(type: ProxyHeaderWriter.self)) == nil)
+    }
+
+    @Test func activationFirstSendsTheHeaderAtOnce() throws {
+        let channel = EmbeddedChannel(handler: ProxyHeaderWriter(header: ByteBuffer(string: "PROXY UNKNOWN\r\n")))
+        try channel.connect(to: SocketAddress(ipAddress: "10.0.0.1", port: 1883)).wait()
+        #expect(try outbound(channel) == [Array("PROXY UNKNOWN\r\n".utf8)])
+        channel.writeAndFlush(ByteBuffer(bytes: [0x10, 0x00]), promise: nil)
+        #expect(try outbound(channel) == [[0x10, 0x00]])
+    }
+
+    @Test func aProbeSendsLocalForV2() throws {
+        let channel = EmbeddedChannel(handler: ProxyHeaderWriter(probe: .v2))
+        try channel.connect(to: SocketAddress(ipAddress: "10.0.0.1", port: 1883)).wait()
+        #expect(try outbound(channel) == [ProxyHeader.v2Signature + [0x20, 0x00, 0x00, 0x00]])
+    }
+}

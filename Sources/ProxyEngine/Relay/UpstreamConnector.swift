@@ -116,8 +116,13 @@ final class ProxyHeaderWriter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let sent = sendHeader(context: context)
+        _ = sendHeader(context: context)
         context.write(data, promise: promise)
-        if sent { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
+    }
+
+    /// Leaves once a flush has passed with the header (a `writeAndFlush`'s flush comes to this handler too).
+    func flush(context: ChannelHandlerContext) {
+        context.flush()
+        if case .sent = header { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
     }
 }
