@@ -78,8 +78,10 @@ struct Runtime {
         } catch {
             logger.critical("stopped: \(error)")
             try? await group.shutdownGracefully()
+            LogSetup.flush()
             throw error
         }
         try? await group.shutdownGracefully()
+        LogSetup.flush()
     }
 }

@@ -129,15 +129,16 @@ struct ConnectionTests {
     @Test("A client silent for 1.5 × its keep-alive is closed; one that pings stays")
     func keepAlive() async throws {
         try await withBroker { broker, group in
-            let silent = try await Peer.connect(broker, group: group, clientID: "silent", keepAlive: 1)
+            // Keep-alive 2 s (closed after 3 s of silence), pings every 0.5 s: a wide margin on a busy machine.
+            let silent = try await Peer.connect(broker, group: group, clientID: "silent", keepAlive: 2)
             let connected = Date()
-            let busy = try await Peer.connect(broker, group: group, clientID: "busy", keepAlive: 1)
-            let v5 = try await Peer.connect(broker, group: group, clientID: "silent5", level: 5, keepAlive: 1)
-            for _ in 0..<5 {
+            let busy = try await Peer.connect(broker, group: group, clientID: "busy", keepAlive: 2)
+            let v5 = try await Peer.connect(broker, group: group, clientID: "silent5", level: 5, keepAlive: 2)
+            for _ in 0..<8 {
                 try await Task.sleep(nanoseconds: 500_000_000)
                 #expect(try await busy.exchange(Wire.pingreq) == Wire.pingresp)
-                // Well before 1.5 s of silence the connection must still be open.
-                if Date().timeIntervalSince(connected) < 1.2 {
+                // Well before 1.5 × keep-alive of silence the connection must still be open.
+                if Date().timeIntervalSince(connected) < 2.4 {
                     #expect(!silent.isClosed)
                 }
             }
