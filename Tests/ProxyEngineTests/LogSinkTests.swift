@@ -6,26 +6,19 @@ import Testing
 /// The log sink: lines rendered and written by its own thread, in order, timestamps per second, drops counted.
 @Suite("Log sink")
 struct LogSinkTests {
-    /// A sink writing into a pipe, and a way to read what arrived.
-    func pipeSink(limit: Int = 100_000) -> (LineSink, () -> String) {
-        var fds: [Int32] = [0, 0]
-        _ = pipe(&fds)
-        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
-        let sink = LineSink(descriptor: fds[1], limit: limit)
+    /// A sink writing into a temp file (a pipe would fill up and stall the writer), and a way to read it.
+    func fileSink(limit: Int = 100_000) -> (LineSink, () -> String) {
+        let path = NSTemporaryDirectory() + "mqtt-proxy-log-\(UUID().uuidString)"
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        let sink = LineSink(descriptor: fd, limit: limit)
         return (sink, {
-            var out = [UInt8]()
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = read(fds[0], &chunk, chunk.count)
-                if n <= 0 { break }
-                out += chunk[0..<n]
-            }
-            return String(decoding: out, as: UTF8.self)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         })
     }
 
     @Test func linesArriveInOrderWithSortedMetadata() {
-        let (sink, output) = pipeSink()
+        let (sink, output) = fileSink()
         var handler = LineLogHandler(label: "mqtt-proxy", sink: sink)
         handler.metadata = ["route": "1", "client_id": "sensor-1"]
         let logger = Logger(label: "mqtt-proxy", factory: { _ in handler })
@@ -40,7 +33,7 @@ struct LogSinkTests {
     }
 
     @Test func aFullQueueDropsLinesAndSaysHowMany() {
-        let (sink, output) = pipeSink(limit: 10)
+        let (sink, output) = fileSink(limit: 10)
         let logger = Logger(label: "mqtt-proxy", factory: { _ in LineLogHandler(label: "mqtt-proxy", sink: sink) })
         // Faster than one write can drain: some are dropped, and the sink says so.
         for i in 0..<20_000 { logger.info("burst \(i)") }
