@@ -175,6 +175,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `mqtt-loadgen` (C): the connection benchmark's clients and brokers, cheap enough not to be the limit.
+        .executableTarget(name: "mqtt-loadgen"),
         // Release-mode micro-benchmarks of the CONNECT decoder and the chash ring; see scripts/microbench.sh.
         .executableTarget(
             name: "MicroBench",

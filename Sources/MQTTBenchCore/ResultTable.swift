@@ -23,6 +23,19 @@ public struct ResultTable: Sendable {
         Row(title: "connect: latency p99.9 (µs)", scenario: "connect", metric: "p999_us", higherIsBetter: false),
         Row(title: "connect: proxy CPU (cores busy)", scenario: "connect", metric: "target_cpu_cores",
             higherIsBetter: false, digits: 2),
+        Row(title: "connect: proxy CPU per connection (µs)", scenario: "connect", metric: "target_cpu_us_per_conn",
+            higherIsBetter: false, digits: 1),
+        Row(title: "connect: proxy context switches per connection", scenario: "connect",
+            metric: "target_ctxsw_per_conn", higherIsBetter: false, digits: 2),
+        Row(title: "connect: load generator CPU (cores busy)", scenario: "connect", metric: "bench_cpu_cores",
+            higherIsBetter: false, digits: 2),
+        Row(title: "held: sessions held", scenario: "connect-held", metric: "held", higherIsBetter: true),
+        Row(title: "held: proxy RSS per held session (bytes)", scenario: "connect-held", metric: "rss_per_held_bytes",
+            higherIsBetter: false),
+        Row(title: "held: CONNECT->CONNACK/s while held", scenario: "connect-held", metric: "rate",
+            higherIsBetter: true),
+        Row(title: "held: proxy CPU per connection (µs)", scenario: "connect-held", metric: "target_cpu_us_per_conn",
+            higherIsBetter: false, digits: 1),
         Row(title: "throughput: MB/s delivered", scenario: "throughput", metric: "mb_per_s", higherIsBetter: true,
             digits: 1),
         Row(title: "throughput: msg/s delivered", scenario: "throughput", metric: "msgs_per_s", higherIsBetter: true),
@@ -47,9 +60,12 @@ public struct ResultTable: Sendable {
 
     /// The labels of the columns, in order; the first is the baseline (`direct`).
     public var labels: [String]
-    /// The label the ratios are about, and the label it is compared with besides the baseline.
-    public var subject: String
+    /// The labels the ratios are about (each gets a column against `rival`; the first also one against the
+    /// baseline), and the label they are compared with.
+    public var subjects: [String]
     public var rival: String
+    /// The first subject.
+    public var subject: String { subjects[0] }
     public var rows: [Row]
     private var values: [String: [Double]] = [:]
 
@@ -57,12 +73,12 @@ public struct ResultTable: Sendable {
     public init(
         results: [BenchResult],
         labels: [String] = ["direct", "mqtt-proxy", "haproxy"],
-        subject: String = "mqtt-proxy",
+        subjects: [String] = ["mqtt-proxy"],
         rival: String = "haproxy",
         rows: [Row] = standardRows
     ) {
         self.labels = labels
-        self.subject = subject
+        self.subjects = subjects.isEmpty ? ["mqtt-proxy"] : subjects
         self.rival = rival
         self.rows = rows
         for result in results {
@@ -98,9 +114,10 @@ public struct ResultTable: Sendable {
         return median - base
     }
 
-    /// `subject / other` for a row, nil when either is missing or the divisor is 0.
-    public func ratio(_ row: Row, over other: String) -> Double? {
-        guard let top = value(row, label: subject), let bottom = value(row, label: other), bottom != 0 else {
+    /// `subject / other` for a row (the first subject unless named), nil when either is missing or the divisor is 0.
+    public func ratio(_ row: Row, over other: String, subject: String? = nil) -> Double? {
+        guard let top = value(row, label: subject ?? self.subject), let bottom = value(row, label: other), bottom != 0
+        else {
             return nil
         }
         return top / bottom
@@ -108,14 +125,17 @@ public struct ResultTable: Sendable {
 
     /// The table as aligned text; only rows with at least one value are shown.
     public func render() -> String {
-        let header = ["metric (median of runs)"] + labels + ["\(subject)/\(rival)", "\(subject)/\(labels[0])", "runs"]
+        let header = ["metric (median of runs)"] + labels + subjects.map { "\($0)/\(rival)" }
+            + ["\(subject)/\(labels[0])", "runs"]
         var lines: [[String]] = [header]
         for row in rows where labels.contains(where: { value(row, label: $0) != nil }) {
             var cells = [row.title + (row.higherIsBetter ? " ↑" : " ↓")]
             for label in labels {
                 cells.append(value(row, label: label).map { format($0, digits: row.digits) } ?? "-")
             }
-            cells.append(ratio(row, over: rival).map { format($0, digits: 2) + "x" } ?? "-")
+            for subject in subjects {
+                cells.append(ratio(row, over: rival, subject: subject).map { format($0, digits: 2) + "x" } ?? "-")
+            }
             cells.append(row.minusDirect ? "-" : ratio(row, over: labels[0]).map { format($0, digits: 2) + "x" } ?? "-")
             cells.append(labels.map { String(runs(row, label: $0)) }.joined(separator: "/"))
             lines.append(cells)

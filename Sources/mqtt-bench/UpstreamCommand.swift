@@ -93,7 +93,7 @@ struct Report: ParsableCommand {
     @Option(help: "Column labels in order; the first is the baseline.")
     var labels = "direct,mqtt-proxy,haproxy"
 
-    @Option(help: "The label the ratios are about.")
+    @Option(help: "The labels the ratios are about, comma-separated (each gets a column against the rival).")
     var subject = "mqtt-proxy"
 
     @Option(help: "The label the subject is compared with besides the baseline.")
@@ -106,7 +106,8 @@ struct Report: ParsableCommand {
             results += text.split(separator: "\n").compactMap { BenchResult.parse(line: String($0)) }
         }
         let table = ResultTable(
-            results: results, labels: labels.split(separator: ",").map(String.init), subject: subject, rival: rival
+            results: results, labels: labels.split(separator: ",").map(String.init),
+            subjects: subject.split(separator: ",").map(String.init), rival: rival
         )
         print(table.render())
     }

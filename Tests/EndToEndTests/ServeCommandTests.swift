@@ -4,14 +4,17 @@ import ProxyTestSupport
 import Testing
 
 /// The built `mqtt-proxy` executable, next to the test bundle in the build folder.
-func proxyBinary() -> String? {
+func proxyBinary() -> String? { builtBinary("mqtt-proxy") }
+
+/// A built executable of this package, next to the test bundle in the build folder.
+func builtBinary(_ name: String) -> String? {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("mqtt-proxy").path
+        let candidate = dir.appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         dir = dir.deletingLastPathComponent()
     }
-    let fallback = FileManager.default.currentDirectoryPath + "/.build/debug/mqtt-proxy"
+    let fallback = FileManager.default.currentDirectoryPath + "/.build/debug/" + name
     return FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil
 }
 
