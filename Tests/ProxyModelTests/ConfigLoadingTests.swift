@@ -81,6 +81,7 @@ struct ConfigLoadingTests {
         ("apisix:\n  proxy_protocol:\n    enable_tcp_pp: yes please\n", 3, "enable_tcp_pp must be true or false"),
         ("mqtt_proxy:\n  proxy_protocol_trusted: [\"10.0.0.0/33\"]\n", 2, "invalid CIDR in proxy_protocol_trusted"),
         ("mqtt_proxy:\n  max_connections: -5\n", 2, "max_connections must be an integer ≥ 1"),
+        ("apisix:\n  stream_proxy:\n    tcp:\n      - addr: 1\n        reuseport: 1\n", 5, "reuseport must be true or false"),
         ("apisix:\n  stream_proxy:\n    tcp: [1, 1]\n", 3, "listed twice"),
         ("deployment:\n  admin:\n    admin_key:\n      - key: k\n        role: root\n", 5, "invalid role root"),
         ("deployment:\n  admin:\n    allow_admin: [\"300.0.0.0/8\"]\n", 3, "invalid CIDR"),
@@ -111,6 +112,7 @@ struct ConfigLoadingTests {
                   - addr: "127.0.0.1:9102"
                     tls: true
                     proxy_protocol_to_upstream: false
+                    reuseport: true
               proxy_protocol:
                 enable_tcp_pp: true
                 enable_tcp_pp_to_upstream: true
@@ -124,6 +126,8 @@ struct ConfigLoadingTests {
         #expect(l.map(\.proxyProtocol) == [true, false, true])
         #expect(l.map(\.proxyProtocolToUpstream) == [true, true, false])
         #expect(l.map(\.maxConnections) == [nil, 100, nil])
+        #expect(l.map(\.reusePort) == [false, false, true])
+        #expect(l[2].description == "127.0.0.1:9102 (tls, proxy_protocol, reuseport)")
         #expect(l[1].description == "0.0.0.0:9101 (proxy_protocol_to_upstream, max 100)")
         #expect(loaded.config.engine.maxConnections == 5000)
         #expect(loaded.config.engine.proxyProtocolTrusted.map(\.text) == ["10.0.0.0/8", "192.168.1.7"])

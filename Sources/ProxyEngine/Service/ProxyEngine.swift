@@ -110,13 +110,15 @@ public final class ProxyEngine: Sendable {
         var names: [String] = []
         logDescriptorBudget()
         for listener in listeners {
-            let channel: Channel
+            let sockets: [Channel]
             do {
-                channel = try await makeBootstrap(listener).bind(host: listener.host, port: listener.port).get()
+                sockets = try await bind(listener)
             } catch {
                 throw EngineError.bindFailed(listener: listener.description, reason: "\(error)")
             }
-            servers.withLockedValue { $0.append(channel) }
+            servers.withLockedValue { $0 += sockets }
+            let channel = sockets[0]
+            let reuse = sockets.count > 1 ? " (reuseport: \(sockets.count) sockets)" : ""
             if let addr = channel.localAddress {
                 bound.append(addr)
                 names.append("\(addr.ipAddress ?? "?"):\(addr.port ?? 0)" + (listener.tls ? " tls" : "")
@@ -124,7 +126,7 @@ public final class ProxyEngine: Sendable {
             }
             let pp = listener.proxyProtocol
                 ? " (PROXY protocol from \(settings.proxyProtocolTrusted.map(\.text).joined(separator: ", ")))" : ""
-            logger.notice("stream listener on \(channel.localAddress?.description ?? listener.description)\(listener.tls ? " (TLS)" : "")\(pp)")
+            logger.notice("stream listener on \(channel.localAddress?.description ?? listener.description)\(listener.tls ? " (TLS)" : "")\(pp)\(reuse)")
             if listener.tls, routeTable.certificates.isEmpty {
                 logger.warning("TLS listener \(listener): no ssl object yet; handshakes fail until one is added")
             }
@@ -133,7 +135,30 @@ public final class ProxyEngine: Sendable {
         return bound
     }
 
-    private func makeBootstrap(_ listener: StreamListener) -> ServerBootstrap {
+    /// Binds a listener: one socket whose connections are spread over the event loops, or with `reuseport` one
+    /// socket per loop, each keeping what it accepts on its own loop (the kernel spreads connections over them).
+    private func bind(_ listener: StreamListener) async throws -> [Channel] {
+        guard listener.reusePort else {
+            return [try await makeBootstrap(listener, group: group).bind(host: listener.host, port: listener.port).get()]
+        }
+        var sockets: [Channel] = []
+        var port = listener.port
+        do {
+            for loop in group.makeIterator() {
+                let socket = try await makeBootstrap(listener, group: loop)
+                    .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+                    .bind(host: listener.host, port: port).get()
+                if port == 0 { port = socket.localAddress?.port ?? 0 }  // the others join the port the first got
+                sockets.append(socket)
+            }
+        } catch {
+            for socket in sockets { try? await socket.close() }
+            throw error
+        }
+        return sockets
+    }
+
+    private func makeBootstrap(_ listener: StreamListener, group: EventLoopGroup) -> ServerBootstrap {
         let policy = ListenerPolicy(acceptsProxyHeader: listener.proxyProtocol,
                                     sendsProxyHeader: listener.proxyProtocolToUpstream,
                                     admission: ListenerAdmission(name: listener.description, limit: listener.maxConnections))
@@ -145,7 +170,7 @@ public final class ProxyEngine: Sendable {
         let admission = self.admission
         let (registry, logger, tls) = (self.registry, self.logger, listener.tls)
         let headerLimit = settings.prereadMaxBytes
-        return ServerBootstrap(group: group)
+        return ServerBootstrap(group: group, childGroup: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // inherited by accepted sockets on Linux

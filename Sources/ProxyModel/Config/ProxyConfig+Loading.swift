@@ -178,15 +178,17 @@ extension ProxyConfig {
             var tls = false
             var flags = ListenerFlags()
             var limit: Int?
+            var reusePort = false
             for (key, v) in dict {
                 let p = "\(path).\(key)"
                 switch key {
                 case "addr": listener = try address(v, path: p, fail: fail)
-                case "tls", "proxy_protocol", "proxy_protocol_to_upstream":
+                case "tls", "proxy_protocol", "proxy_protocol_to_upstream", "reuseport":
                     guard case .bool(let b) = v else { throw fail(p, "\(key) must be true or false") }
                     switch key {
                     case "tls": tls = b
                     case "proxy_protocol": flags.proxyProtocol = b
+                    case "reuseport": reusePort = b
                     default: flags.toUpstream = b
                     }
                 case "max_connections":
@@ -194,12 +196,13 @@ extension ProxyConfig {
                     limit = n
                 default:
                     throw fail(p, "unknown listener key \(key) (expected addr, tls, proxy_protocol, "
-                               + "proxy_protocol_to_upstream, max_connections)")
+                               + "proxy_protocol_to_upstream, max_connections, reuseport)")
                 }
             }
             guard var result = listener else { throw fail(path, "listener entry needs addr") }
             result.tls = tls
             result.maxConnections = limit
+            result.reusePort = reusePort
             return (result, flags)
         default:
             throw fail(path, "a listener is a port, an \"ip:port\" string or {addr, tls, proxy_protocol, …}")

@@ -24,10 +24,15 @@ public struct StreamListener: Sendable, Hashable, CustomStringConvertible {
     public var proxyProtocolToUpstream: Bool
     /// At most this many client connections open on this listener (ours); nil: only the global limit.
     public var maxConnections: Int?
+    /// One listening socket per event loop (`SO_REUSEPORT`), each keeping the connections it accepts on its own
+    /// loop, as nginx's `reuseport` does: no hand-off between threads per connection, but the kernel spreads
+    /// connections by a hash of their addresses, not by how busy each loop is.
+    public var reusePort: Bool
 
     public init(host: String = "0.0.0.0", port: Int, tls: Bool = false, proxyProtocol: Bool = false,
-                proxyProtocolToUpstream: Bool = false, maxConnections: Int? = nil)
+                proxyProtocolToUpstream: Bool = false, maxConnections: Int? = nil, reusePort: Bool = false)
     {
+        self.reusePort = reusePort
         self.host = host
         self.port = port
         self.tls = tls
@@ -42,6 +47,7 @@ public struct StreamListener: Sendable, Hashable, CustomStringConvertible {
         if proxyProtocol { flags.append("proxy_protocol") }
         if proxyProtocolToUpstream { flags.append("proxy_protocol_to_upstream") }
         if let maxConnections { flags.append("max \(maxConnections)") }
+        if reusePort { flags.append("reuseport") }
         return HostPort.format(host: host, port: port) + (flags.isEmpty ? "" : " (\(flags.joined(separator: ", ")))")
     }
 }
