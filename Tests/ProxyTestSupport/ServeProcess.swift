@@ -13,7 +13,11 @@ public final class ServeProcess: Sendable {
     /// `ulimit` (e.g. `-Sn 256`) the shell sets that limit first and then becomes the proxy (same pid).
     public init(binary: String, arguments: [String], timeout: Double = 20, ulimit: String? = nil) async throws {
         if let ulimit {
-            child = try ChildProcess("/bin/sh", ["-c", "ulimit \(ulimit) && exec \"$0\" \"$@\"", binary, "serve"] + arguments)
+            // Descriptors the test process opened while spawning (other tests run in parallel) are closed first,
+            // so the proxy starts with only 0, 1 and 2 and a tight limit always runs out at the same point.
+            let closeInherited = "for f in /proc/$$/fd/*; do n=${f##*/}; [ \"$n\" -gt 2 ] 2>/dev/null && eval \"exec $n>&-\"; done; "
+            child = try ChildProcess("/bin/bash", ["-c", closeInherited + "ulimit \(ulimit) && exec \"$0\" \"$@\"", binary, "serve"]
+                                     + arguments)
         } else {
             child = try ChildProcess(binary, ["serve"] + arguments)
         }
