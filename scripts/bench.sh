@@ -11,7 +11,7 @@
 #   --keep        keep the work folder (configs, logs, results.jsonl) and print its path
 #
 # Targets: direct; mqtt-proxy with the shipped defaults (log_level info: two log lines per connection);
-# mqtt-proxy tuned (log_level warning, reuseport listener); HAProxy (`balance hash` on the client id). Each proxy
+# mqtt-proxy tuned (log_level notice, reuseport listener); HAProxy (`balance hash` on the client id). Each proxy
 # has the same two upstream nodes on free loopback ports, chash on the MQTT client id.
 #
 # What it does: release builds of mqtt-proxy, mqtt-bench and mqtt-loadgen; raises `ulimit -n` to the hard limit;
@@ -126,8 +126,9 @@ NODES="127.0.0.1:$NODE1,127.0.0.1:$NODE2"
 
 # --- configs ------------------------------------------------------------------------------------------------
 # mqtt-proxy, shipped defaults: one loopback listener and the admin API, nothing else set (log_level info).
-# Tuned: log_level warning (no line per connection) and a reuseport listener (one accepting socket per event loop;
-# BENCH_TUNED_LISTENER overrides the listener's extra keys, e.g. empty for a build without reuseport).
+# Tuned: log_level notice (no line per connection; the ready line still shows) and a reuseport listener (one
+# accepting socket per event loop; BENCH_TUNED_LISTENER overrides the listener's extra keys, e.g. empty for a build
+# without reuseport).
 write_proxy_config() {  # file, port, admin port, extra listener keys, extra mqtt_proxy keys
     cat > "$1" <<YAML
 apisix:
@@ -143,8 +144,9 @@ $5
 YAML
 }
 write_proxy_config "$WORK/config.yaml" "$PROXY_PORT" "$ADMIN_PORT" "" ""
-write_proxy_config "$WORK/config-tuned.yaml" "$TUNED_PORT" "$TUNED_ADMIN_PORT" "${BENCH_TUNED_LISTENER-, reuseport: true}" \
-    "mqtt_proxy: {log_level: warning}"
+TUNED_LISTENER=${BENCH_TUNED_LISTENER-, reuseport: true}
+write_proxy_config "$WORK/config-tuned.yaml" "$TUNED_PORT" "$TUNED_ADMIN_PORT" "$TUNED_LISTENER" \
+    "mqtt_proxy: {log_level: notice}"
 cat > "$WORK/apisix.yaml" <<YAML
 stream_routes:
   - id: bench
@@ -307,7 +309,7 @@ UPSTREAM_KIND="mqtt-loadgen sinks (connect, held) and mqtt-bench's in-process up
 [ "$MOSQUITTO" = 1 ] && UPSTREAM_KIND="2 mosquitto brokers"
 echo "bench.sh: $(nproc) cores, $RUNS interleaved rounds of ${SECONDS_PER_RUN} s (+${WARMUP} s warm-up) per run;" \
     "upstream: $UPSTREAM_KIND"
-echo "mqtt-proxy: shipped defaults (log_level info); mqtt-proxy-tuned: log_level warning, reuseport listener"
+echo "mqtt-proxy: shipped defaults (log_level info); mqtt-proxy-tuned: log_level notice, reuseport listener"
 if [ "$MOSQUITTO" = 1 ]; then
     echo "connect: mqtt-loadgen, 2 threads, 32 connections in flight, MQTT 3.1.1"
 else
