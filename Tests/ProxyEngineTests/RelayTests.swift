@@ -92,11 +92,8 @@ struct RelayTests {
             // Keep-alive 0: the upstream's limit applies as it is (see the keep-alive tests for the rest).
             try await client.send(ConnectBytes.make(clientID: "sleepy", keepAlive: 0))
             #expect(await client.waitForBytes(11).count == 11)
-            let start = Date()
             #expect(await client.waitForClose(timeout: 5))
-            // The relay closes 0.4 s after its last byte; `start` is taken a little after that byte passed the
-            // proxy, so allow for the delay of the client seeing it.
-            #expect(Date().timeIntervalSince(start) >= 0.2)
+            // The reason, not a stopwatch, says it was the idle limit (a loaded machine can starve this task).
             #expect(await eventually {
                 proxy.engine.snapshot().events.contains { $0.message.hasPrefix("idle_timeout") }
             })
