@@ -19,6 +19,10 @@ public final class ConsoleController {
     /// Draws the current view (and any overlay) for a terminal of `width`×`height`.
     public func render(data: ConsoleData, width: Int, height: Int) -> CellGrid {
         var grid = CellGrid(width: width, height: height)
+        if state.overlay == .help {
+            // Kept within the text at this size, so the first key back up moves at once.
+            state.helpScroll = HelpBox.layout(state, width: width, height: height).scroll
+        }
         Screen.draw(state: state, data: data, into: &grid)
         return grid
     }

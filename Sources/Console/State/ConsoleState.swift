@@ -87,6 +87,8 @@ public struct ConsoleState: Sendable, Equatable {
     public var sortColumn: [ViewKind: Int] = [:]
     public var sortReversed: [ViewKind: Bool] = [:]
     public var overlay: Overlay?
+    /// First line of the help box shown (the help scrolls when the terminal is too short for every key).
+    public var helpScroll = 0
     public var status: StatusMessage?
     public var paused = false
     public let readonly: Bool

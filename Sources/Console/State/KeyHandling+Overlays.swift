@@ -7,7 +7,9 @@ extension KeyHandling {
     {
         if key == .interrupt { return [.quit] }
         switch overlay {
-        case .help, .detail:
+        case .help:
+            scrollHelp(&state, key)
+        case .detail:
             if [.escape, .enter, .char("q"), .char("?")].contains(key) { state.overlay = nil }
         case .confirm(var dialog):
             switch key {
@@ -137,5 +139,21 @@ extension KeyHandling {
         state.pendingSave = nil
         state.status = nil
         state.overlay = .rebalance(RebalanceDialog(routeID: pending.id, body: pending.body, preview: preview))
+    }
+
+    /// The help box scrolls with the usual movement keys (the renderer keeps it within the text); the keys that
+    /// opened it, Enter and Esc close it.
+    private static func scrollHelp(_ state: inout ConsoleState, _ key: Key) {
+        switch key {
+        case .escape, .enter, .char("q"), .char("?"): state.overlay = nil
+        case .up, .char("k"): state.helpScroll -= 1
+        case .down, .char("j"): state.helpScroll += 1
+        case .pageUp, .char("b"): state.helpScroll -= page
+        case .pageDown, .char(" "): state.helpScroll += page
+        case .home, .char("g"): state.helpScroll = 0
+        case .end, .char("G"): state.helpScroll = Int.max / 2
+        default: break
+        }
+        state.helpScroll = max(0, state.helpScroll)
     }
 }

@@ -33,7 +33,9 @@ enum KeyHandling {
     static func perform(_ state: inout ConsoleState, _ action: Action, data: ConsoleData) -> [ConsoleCommand] {
         var count: Int { ViewRows.count(state, data) }
         switch action {
-        case .help: state.overlay = .help
+        case .help:
+            state.overlay = .help
+            state.helpScroll = 0
         case .quit: return quitRequested(&state, data)
         case .colon: state.colonPending = true
         case .pause:

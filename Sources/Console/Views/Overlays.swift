@@ -6,7 +6,7 @@ import ProxyControl
 enum Overlays {
     static func draw(_ overlay: Overlay, _ state: ConsoleState, _ data: ConsoleData, _ grid: inout CellGrid) {
         switch overlay {
-        case .help: help(state, &grid)
+        case .help: HelpBox.draw(state, &grid)
         case .confirm(let d): confirm(d, &grid)
         case .detail(let id): detail(id, data, &grid)
         case .form(let f): form(f, &grid)
@@ -52,7 +52,7 @@ enum Overlays {
             lines.append((keys.padding(toLength: 12, withPad: " ", startingAt: 0) + b.help + scope + off,
                           b.mutates && readonly ? .dim : .normal))
         }
-        lines.append(("Esc          clear the filter / close a box", .normal))
+        lines.append(("Esc".padding(toLength: 12, withPad: " ", startingAt: 0) + "clear the filter / close a box", .normal))
         return lines
     }
 
@@ -90,10 +90,6 @@ enum Overlays {
         if let e = f.error { lines.append((e, .bad)) }
         lines.append(("Tab switches · Enter drains · Esc cancels", .dim))
         box("Drain \(f.node)", lines, &grid, minWidth: 56)
-    }
-
-    static func help(_ state: ConsoleState, _ grid: inout CellGrid) {
-        box("Keys — Esc closes", helpLines(readonly: state.readonly, demo: state.demo), &grid)
     }
 
     static func confirm(_ d: ConfirmDialog, _ grid: inout CellGrid) {
