@@ -43,6 +43,8 @@ public final class ProxyEngine: Sendable {
     private let table = NIOLockedValueBox(RouteTable())
     private let servers = NIOLockedValueBox([Channel]())
     private let children = NIOLockedValueBox([ObjectIdentifier: Channel]())
+    /// A descriptor held back for answering clients when accepting runs out of descriptors.
+    private let reserve = DescriptorReserve()
 
     /// Creates an engine on `group` (one event loop per core is right for the proxy).
     public init(settings: EngineSettings, group: EventLoopGroup, logger: Logger,
@@ -138,16 +140,12 @@ public final class ProxyEngine: Sendable {
     /// Binds a listener: one socket whose connections are spread over the event loops, or with `reuseport` one
     /// socket per loop, each keeping what it accepts on its own loop (the kernel spreads connections over them).
     private func bind(_ listener: StreamListener) async throws -> [Channel] {
-        guard listener.reusePort else {
-            return [try await makeBootstrap(listener, group: group).bind(host: listener.host, port: listener.port).get()]
-        }
+        guard listener.reusePort else { return [try await adopt(listener, port: listener.port, group: group)] }
         var sockets: [Channel] = []
         var port = listener.port
         do {
             for loop in group.makeIterator() {
-                let socket = try await makeBootstrap(listener, group: loop)
-                    .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-                    .bind(host: listener.host, port: port).get()
+                let socket = try await adopt(listener, port: port, group: loop)
                 if port == 0 { port = socket.localAddress?.port ?? 0 }  // the others join the port the first got
                 sockets.append(socket)
             }
@@ -158,7 +156,24 @@ public final class ProxyEngine: Sendable {
         return sockets
     }
 
-    private func makeBootstrap(_ listener: StreamListener, group: EventLoopGroup) -> ServerBootstrap {
+    /// A listening socket of our own (see `ListenSocket`) on `port`, adopted by NIO with connections spread over
+    /// `group`.
+    private func adopt(_ listener: StreamListener, port: Int, group: EventLoopGroup) async throws -> Channel {
+        let address = try SocketAddress.makeAddressResolvingHost(listener.host, port: port)
+        let backlog: Int32 = 1024
+        let fd = try ListenSocket.open(address, backlog: backlog, reusePort: listener.reusePort)
+        let channel: Channel
+        do {
+            channel = try await makeBootstrap(listener, group: group, listening: fd).withBoundSocket(fd).get()
+        } catch {
+            close(fd)
+            throw error
+        }
+        ListenSocket.restoreBacklog(fd, backlog)
+        return channel
+    }
+
+    private func makeBootstrap(_ listener: StreamListener, group: EventLoopGroup, listening: CInt) -> ServerBootstrap {
         let policy = ListenerPolicy(acceptsProxyHeader: listener.proxyProtocol,
                                     sendsProxyHeader: listener.proxyProtocolToUpstream,
                                     admission: ListenerAdmission(name: listener.description, limit: listener.maxConnections))
@@ -170,16 +185,14 @@ public final class ProxyEngine: Sendable {
         let admission = self.admission
         let (registry, logger, tls) = (self.registry, self.logger, listener.tls)
         let headerLimit = settings.prereadMaxBytes
+        let reserve = self.reserve
         return ServerBootstrap(group: group, childGroup: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // inherited by accepted sockets on Linux
             .serverChannelInitializer { channel in
                 // Out of descriptors, accept fails: back off instead of spinning, and count it.
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
                         AcceptBackoffHandler(shouldForwardIOErrorCaught: true),
-                        AcceptErrorCounter(registry: registry, logger: logger))
+                        AcceptErrorCounter(registry: registry, logger: logger, reserve: reserve, listening: listening))
                 }
             }
             .childChannelInitializer { channel in
@@ -287,10 +300,15 @@ final class AcceptErrorCounter: ChannelInboundHandler {
 
     private let registry: ConnectionRegistry
     private let logger: Logger
+    private let reserve: DescriptorReserve
+    /// The listening socket's descriptor (open while this handler is in its pipeline).
+    private let listening: CInt
 
-    init(registry: ConnectionRegistry, logger: Logger) {
+    init(registry: ConnectionRegistry, logger: Logger, reserve: DescriptorReserve, listening: CInt) {
         self.registry = registry
         self.logger = logger
+        self.reserve = reserve
+        self.listening = listening
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -303,9 +321,13 @@ final class AcceptErrorCounter: ChannelInboundHandler {
             logger.warning("accept failed: \(error)")
             return
         }
-        logger.error("accept failed, out of file descriptors: \(error); pausing accepts")
-        registry.reject(.resourceExhausted, routeID: nil, remote: "?", clientID: nil,
-                        message: "accept failed: out of file descriptors (\(error))")
+        // The waiting clients are answered on the reserve descriptor's slot rather than left in the backlog.
+        let (answered, closed) = context.channel.isActive ? reserve.shed(listening: listening) : (0, 0)
+        logger.error("accept failed, out of file descriptors: \(error); \(answered) waiting client(s) told the server is unavailable, \(closed) closed before their CONNECT; pausing accepts")
+        for _ in 0..<max(1, answered + closed) {
+            registry.reject(.resourceExhausted, routeID: nil, remote: "?", clientID: nil,
+                            message: "accept failed: out of file descriptors (\(error)); client refused")
+        }
     }
 }
 
