@@ -130,11 +130,14 @@ func quietLogger() -> Logger {
 }
 
 /// Runs `body` with a demo broker on a free loopback port, and stops the broker afterwards.
-func withBroker<T: Sendable>(name: String = "demo", _ body: (DemoBroker, EventLoopGroup) async throws -> T)
+/// `host`: tests that kill and revive a broker give it a loopback address of its own, so that while it is down
+/// no other test's outgoing connection can take its port as a local port (the revive would find it in use).
+func withBroker<T: Sendable>(name: String = "demo", host: String = "127.0.0.1",
+                             _ body: (DemoBroker, EventLoopGroup) async throws -> T)
     async throws -> T
 {
     try await withEventLoopGroup { group in
-        let broker = try await DemoBroker.start(name: name, group: group, logger: quietLogger())
+        let broker = try await DemoBroker.start(name: name, host: host, group: group, logger: quietLogger())
         do {
             let result = try await body(broker, group)
             await broker.stop()

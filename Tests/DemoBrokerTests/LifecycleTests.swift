@@ -21,7 +21,7 @@ struct LifecycleTests {
 
     @Test("kill closes every client and refuses connections; revive accepts again on the same port")
     func killAndRevive() async throws {
-        try await withBroker { broker, group in
+        try await withBroker(host: "127.0.9.21") { broker, group in
             let port = broker.port
             let a = try await Peer.connect(broker, group: group, clientID: "a")
             let b = try await Peer.connect(broker, group: group, clientID: "b", level: 5)
@@ -53,7 +53,7 @@ struct LifecycleTests {
 
     @Test("kill and revive several times in a row, with retained messages kept")
     func repeatedKillRevive() async throws {
-        try await withBroker { broker, group in
+        try await withBroker(host: "127.0.9.22") { broker, group in
             let pub = try await Peer.connect(broker, group: group, clientID: "pub")
             _ = try await pub.exchange(Wire.publish("keep", "me", qos: 1, id: 1, retain: true))
             for round in 0..<3 {

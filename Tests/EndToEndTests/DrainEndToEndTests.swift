@@ -63,6 +63,7 @@ struct DrainEndToEndTests {
             #expect(v5.engine.snapshot().connections.last { $0.clientID == movers[0] }?.node == b.address)
             await late.close()
 
+            #expect(await modern.waitForDisconnects(movers.count), "the moved clients saw their DISCONNECT")
             let outcomes = try await modern.finish()
             let moved = outcomes.filter { movers.contains($0.id) }
             #expect(moved.count == 10)
@@ -73,11 +74,13 @@ struct DrainEndToEndTests {
             for o in outcomes where stayers.contains(o.id) {
                 #expect(o.at == nil, "\(o.id) on the other node was disconnected")
             }
-            // Ten clients at five a second: nine intervals of 0.2 s between the first and the last (±20 %).
+            // Ten clients at five a second: nine intervals of 0.2 s between the first and the last. Never faster
+            // (−20 % for the clients' own timestamps); a loaded machine may make it slower.
             let times = moved.compactMap(\.at).sorted()
             let span = (times.last ?? 0) - (times.first ?? 0)
             print("drain: 10 evictions at \(rate)/s took \(String(format: "%.2f", span)) s (expected 1.8 s)")
-            #expect(span >= 1.8 * 0.8 && span <= 1.8 * 1.2, "span \(span) s")
+            #expect(span >= 1.8 * 0.8 && span <= 1.8 * 2, "span \(span) s")
+            #expect(await old.waitForDisconnects(legacy.count), "the 3.1.1 clients saw their close")
             let oldOutcomes = try await old.finish()
             #expect(oldOutcomes.allSatisfy { $0.at != nil }, "every 3.1.1 client is closed")
             let evicted = v5.engine.snapshot().health.first { $0.node == a.address }?.drain?.evicted

@@ -65,6 +65,16 @@ public final class PahoClients: Sendable {
         return try JSONDecoder().decode([Outcome].self, from: data)
     }
 
+    /// Waits until `count` clients have seen their disconnect (at most `timeout` s); true when they have. The
+    /// script's network threads notice a close on their own schedule, later on a loaded machine.
+    public func waitForDisconnects(_ count: Int, timeout: Double = 10) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while disconnectsSoFar < count, Date() < deadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return disconnectsSoFar >= count
+    }
+
     /// The outcomes so far (the script rewrites the file at every disconnect).
     public var disconnectsSoFar: Int {
         ((try? String(contentsOfFile: directory + "/disconnects", encoding: .utf8)) ?? "").split(separator: "\n").count
