@@ -17,8 +17,11 @@ struct ConsoleTmuxTests {
         /// Marker the pane prints once the console process has exited, followed by its exit status.
         static let exitMarker = "[console exited:"
 
-        /// Writes config and store, starts the upstreams, and starts the console in a 120×40 tmux pane.
-        static func start(tmuxPath: String, binary: String, group: EventLoopGroup) async throws -> Fixture {
+        /// Writes config and store, starts the upstreams, and starts the console in a tmux pane (120×40 unless
+        /// told).
+        static func start(tmuxPath: String, binary: String, group: EventLoopGroup, width: Int = 120,
+                          height: Int = 40) async throws -> Fixture
+        {
             let dir = NSTemporaryDirectory() + "mqtt-proxy-console-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             var upstreams: [RecordingUpstream] = []
@@ -38,7 +41,7 @@ struct ConsoleTmuxTests {
             let console = [binary, "console", "--config", dir + "/config.yaml", "--store", dir + "/apisix.yaml",
                            "--log-file", dir + "/console.log"].map(q).joined(separator: " ")
             let command = "sh -c \(q("\(console); echo \"\(exitMarker) $?]\"; stty -a; exec sleep 600"))"
-            let tmux = try await TmuxSession.start(tmux: tmuxPath, command: command)
+            let tmux = try await TmuxSession.start(tmux: tmuxPath, command: command, width: width, height: height)
             // The listener binds any free port; the log says which.
             let log = dir + "/console.log"
             let ready = await eventually(timeout: 20) {
@@ -78,6 +81,38 @@ struct ConsoleTmuxTests {
             outcome = .failure(error)
         }
         for client in clients.all { await client.close() }
+        await fixture.stop()
+        try outcome.get()
+    }
+
+    /// At 80×24 the help does not fit: it scrolls to its last key, and Esc closes it.
+    @Test(.requires("tmux")) func helpScrollsToEveryKeyAtEightyByTwentyFour() async throws {
+        let tools = try ExternalTools.paths(["tmux"])
+        let binary = try #require(proxyBinary(), "build the mqtt-proxy product first")
+        let fixture = try await Fixture.start(tmuxPath: tools["tmux"]!, binary: binary,
+                                              group: MultiThreadedEventLoopGroup.singleton, width: 80, height: 24)
+        let outcome: Result<Void, any Error>
+        do {
+            let tmux = fixture.tmux
+            let started = try await tmux.waitFor { $0.contains("mqtt-proxy") && $0.contains("listen") }
+            try #require(started.ok, "the console did not start:\n\(started.screen)")
+            try await tmux.send(keys: "?")
+            let top = try await tmux.waitFor { $0.contains("Keys — Esc closes") && $0.contains("scroll · 1–") }
+            #expect(top.ok, "no scrolling help at 80×24:\n\(top.screen)")
+            #expect(!top.screen.contains("close a box"))
+            try await tmux.send(keys: "End")
+            let end = try await tmux.waitFor { $0.contains("close a box") && $0.contains("quit") }
+            #expect(end.ok, "End did not reach the last keys:\n\(end.screen)")
+            try await tmux.send(keys: "Escape")
+            let closed = try await tmux.waitFor { !$0.contains("Keys — Esc closes") }
+            #expect(closed.ok, "Esc did not close the help:\n\(closed.screen)")
+            try await tmux.send(keys: "q")
+            let exited = try await tmux.waitFor { $0.contains(Fixture.exitMarker) }
+            #expect(exited.ok, "the console did not exit:\n\(exited.screen)")
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
         await fixture.stop()
         try outcome.get()
     }
@@ -183,7 +218,8 @@ struct ConsoleTmuxTests {
         let asked = try await fixture.tmux.waitFor { $0.contains("3 connections open — quit and disconnect them?") }
         #expect(asked.ok, "q did not ask:\n\(asked.screen)")
         try await fixture.tmux.send(keys: "y")
-        let exited = try await fixture.tmux.waitFor { $0.contains(Fixture.exitMarker) }
+        // The marker comes first, then `stty -a`'s modes (with `icanon` or `-icanon`): wait for both.
+        let exited = try await fixture.tmux.waitFor { $0.contains(Fixture.exitMarker) && $0.contains("icanon") }
         #expect(exited.ok, "the console did not exit on q:\n\(exited.screen)\nlog:\n\(fixture.log)")
         #expect(exited.screen.contains("\(Fixture.exitMarker) 0]"), "\(exited.screen)")
         // The terminal is back in cooked mode with echo, and the console's screen is gone.
