@@ -76,6 +76,20 @@ struct RenderingTests {
         let reload = lines.firstIndex { $0.contains("store file reloaded") } ?? 99
         let rejected = lines.firstIndex { $0.contains("protocol_mismatch") } ?? -1
         #expect(reload < rejected)
+        // The node is named once, and the line's end (the node) is not cut at 80 columns.
+        let proxied = lines.first { $0.contains("proxied to") } ?? ""
+        #expect(proxied.components(separatedBy: "127.0.0.1:1883").count == 2, "\(proxied)")
+    }
+
+    @Test func logViewNamesTheNodeOfEventsWhoseMessageDoesNot() {
+        var data = Fixture.data()
+        data.engine.events.append(EngineEvent(sequence: 4, time: Fixture.now - 5, kind: .upstreamFailure, routeID: "1",
+                                              clientID: "sensor-0002", remote: "10.1.0.2", node: "127.0.0.2:1883",
+                                              message: "connect failed: connection refused"))
+        let c = ConsoleController()
+        _ = c.handle(.char("4"), data: data)
+        let lines = Fixture.render(c, data, width: 120, height: 24)
+        #expect(lines.contains { $0.contains("→ 127.0.0.2:1883: connect failed") })
     }
 
     @Test func helpIsGeneratedFromTheKeyTable() {

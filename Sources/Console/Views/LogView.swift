@@ -26,7 +26,8 @@ enum LogView {
             var who: [String] = []
             if let r = e.routeID { who.append("route \(r)") }
             if let c = e.clientID { who.append(c) } else if let r = e.remote { who.append(r) }
-            if let n = e.node { who.append("→ \(n)") }
+            // The node once: most messages already name it ("proxied to …"), and at 80 columns the end matters.
+            if let n = e.node, !e.message.contains(n) { who.append("→ \(n)") }
             let line = (who.isEmpty ? "" : who.joined(separator: " ") + ": ") + e.message
             grid.put(line, row: row, column: x, role: isSelected ? .selected : .normal)
         }
