@@ -55,7 +55,12 @@ struct RenderingTests {
         let lines = Fixture.render(c, width: width, height: height)
         #expect(lines[2].contains("ID") && lines[2].contains("NODES") && lines[2].contains("ACT"))
         let row = lines.first { $0.hasPrefix("1 ") }
-        #expect(row?.contains("127.0.0.1:1883×1") == true)
+        // Both nodes of route 1 in full when they fit, else a count and health summary ahead of those that fit.
+        if width >= 160 {
+            #expect(row?.contains("127.0.0.1:1883×1 127.0.0.2:1883×1") == true, "\(row ?? "")")
+        } else {
+            #expect(row?.contains("2 nodes 2●") == true, "\(row ?? "")")
+        }
         #expect(lines.contains { $0.contains("plain") })
         #expect(lines.contains { $0.contains("rejected on 1: protocol_mismatch 1") })
         #expect(lines.contains { $0.contains("route 1: 40 connections, bytes in 120K out 96K") })

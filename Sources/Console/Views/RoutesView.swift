@@ -18,6 +18,28 @@ enum RoutesView {
     ]
     static let sortColumnIndex = [0, 6, 7, 8]
 
+    /// Every node with its weight and (when not plainly up) its marker; when that is wider than the column, a
+    /// summary that fits: how many nodes and how many are up, down or draining, then as many nodes as fit.
+    static func nodesText(_ nodes: [UpstreamNode], _ data: ConsoleData, width: Int) -> String {
+        let markers = nodes.map { ViewRows.marker(of: $0, data).text }
+        let each = zip(nodes, markers).map { node, marker in
+            "\(node.address)×\(node.weight)" + (marker == "●" ? "" : marker)
+        }
+        let full = each.joined(separator: " ")
+        guard CellGrid.displayWidth(full) > width, nodes.count > 1 else { return full }
+        let down = markers.filter { $0.hasPrefix("✗") }.count
+        let draining = markers.filter { $0 == "⇣" }.count
+        var summary = "\(nodes.count) nodes \(nodes.count - down - draining)●"
+        if down > 0 { summary += " \(down)✗" }
+        if draining > 0 { summary += " \(draining)⇣" }
+        var text = summary + ":"
+        for item in each {
+            guard CellGrid.displayWidth(text) + 1 + CellGrid.displayWidth(item) <= width else { break }
+            text += " " + item
+        }
+        return text
+    }
+
     static func draw(_ state: ConsoleState, _ data: ConsoleData, _ grid: inout CellGrid, rows: Range<Int>) {
         let items = ViewRows.routes(state, data)
         let layout = Table.layout(columns, width: grid.width)
@@ -40,10 +62,7 @@ enum RoutesView {
             let upstream = r.upstream.map { up in
                 (route.upstreamID.map { "#\($0) " } ?? "") + (up.type == .chash ? "chash \(up.key ?? "")" : up.type.rawValue)
             } ?? "missing"
-            let nodes = r.upstream?.nodes.map { node in
-                let marker = ViewRows.marker(of: node, data).text
-                return "\(node.address)×\(node.weight)" + (marker == "●" ? "" : marker)
-            }.joined(separator: " ") ?? ""
+            let nodes = nodesText(r.upstream?.nodes ?? [], data, width: layout.first { $0.index == 5 }?.width ?? 18)
             let s = r.stats
             let values = [
                 (ViewRows.isTLS(route, listeners: data.engine.listeners) ? "🔒" : "") + r.stored.id, route.name ?? route.desc ?? "", ViewRows.matchText(route),
