@@ -55,7 +55,9 @@ struct ShutdownEndToEndTests {
         let took = Date().timeIntervalSince(stopped)
         print("shutdown: 200 held clients, exited after \(String(format: "%.2f", took)) s")
         #expect(status == 0)
-        #expect(took < 2, "took \(took) s")
+        // It ends the relays at once instead of waiting for the clients (usually well under 2 s; the bound leaves
+        // room for a loaded machine).
+        #expect(took < 5, "took \(took) s")
         let farewell = DisconnectEncoder.v5(reasonCode: .serverShuttingDown,
                                             properties: [MQTTProperty(.serverReference, .string("mqtt-2.example.com:1883"))])
         for (client, level) in clients {
