@@ -3,7 +3,7 @@
 # visits each view, the connection detail, a broker kill and the rebalance preview with send-keys, captures
 # each screen with `tmux capture-pane -e`, turns it into HTML with aha and into a PNG with headless Chromium.
 # Output: screenshots/*.png. Installs aha, chromium and a monospace font from Debian when they are missing.
-# Usage: scripts/screenshots.sh [COLUMNS ROWS]   (default 120 36)
+# Usage: scripts/screenshots.sh [COLUMNS ROWS]   (default 120 36; SCREENSHOTS_SCRATCH=dir: release build folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COLS=${1:-120}
@@ -18,8 +18,10 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "screenshots: installing ${need[*]}"
     apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-swift build -c release --product mqtt-proxy >/dev/null
-BIN=$(swift build -c release --show-bin-path)/mqtt-proxy
+# SCREENSHOTS_SCRATCH=dir reuses another release build folder (e.g. bench.sh's .build-bench).
+SCRATCH=${SCREENSHOTS_SCRATCH:-.build}
+swift build -c release --scratch-path "$SCRATCH" --product mqtt-proxy >/dev/null
+BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/mqtt-proxy
 WORK=$(mktemp -d)
 SESSION="mqtt-proxy-shots-$$"
 cleanup() { tmux kill-session -t "$SESSION" 2>/dev/null || true; rm -rf "$WORK"; }

@@ -32,12 +32,13 @@ enum RoutesView {
         var summary = "\(nodes.count) nodes \(nodes.count - down - draining)●"
         if down > 0 { summary += " \(down)✗" }
         if draining > 0 { summary += " \(draining)⇣" }
-        var text = summary + ":"
+        var shown: [String] = []
         for item in each {
-            guard CellGrid.displayWidth(text) + 1 + CellGrid.displayWidth(item) <= width else { break }
-            text += " " + item
+            let next = summary + ": " + (shown + [item]).joined(separator: " ")
+            guard CellGrid.displayWidth(next) <= width else { break }
+            shown.append(item)
         }
-        return text
+        return shown.isEmpty ? summary : summary + ": " + shown.joined(separator: " ")
     }
 
     static func draw(_ state: ConsoleState, _ data: ConsoleData, _ grid: inout CellGrid, rows: Range<Int>) {

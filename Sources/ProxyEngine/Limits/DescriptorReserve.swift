@@ -1,4 +1,3 @@
-import Logging
 import MQTTCodec
 import NIOConcurrencyHelpers
 import NIOCore
