@@ -67,8 +67,25 @@ public final class DemoBroker: Sendable {
     }
 
     /// Opens a new epoch and binds a listener whose connections belong to it.
+    /// `retryInUse` tries a port that is in use again, every 50 ms for up to two seconds.
     private static func bind(core: BrokerCore, name: String, host: String, port: Int, group: EventLoopGroup,
-                             logger: Logger) async throws -> Channel
+                             logger: Logger, retryInUse: Bool = false) async throws -> Channel
+    {
+        var tries = retryInUse ? 40 : 0
+        while true {
+            do {
+                return try await bindOnce(core: core, host: host, port: port, group: group, logger: logger)
+            } catch let error as IOError where error.errnoCode == EADDRINUSE && tries > 0 {
+                tries -= 1
+                try? await Task.sleep(for: .milliseconds(50))
+            } catch {
+                throw DemoBrokerError.bindFailed(name: name, host: host, port: port, reason: "\(error)")
+            }
+        }
+    }
+
+    private static func bindOnce(core: BrokerCore, host: String, port: Int, group: EventLoopGroup,
+                                 logger: Logger) async throws -> Channel
     {
         let epoch = core.openEpoch()
         do {
@@ -91,7 +108,7 @@ public final class DemoBroker: Sendable {
                 .bind(host: host, port: port).get()
         } catch {
             _ = core.closeEpoch(reason: "listener failed")
-            throw DemoBrokerError.bindFailed(name: name, host: host, port: port, reason: "\(error)")
+            throw error
         }
     }
 
@@ -164,7 +181,9 @@ public final class DemoBroker: Sendable {
         core.events.emit(.killed)
     }
 
-    /// Listens again on the same port after `kill()`. Does nothing when the broker is running.
+    /// Listens again on the same port after `kill()`. Does nothing when the broker is running. A port that is
+    /// briefly in use (another socket on this machine took it while the broker was down) is tried again for up to
+    /// two seconds before the error is thrown.
     public func revive() async throws {
         let proceed: Bool = try lifecycle.withLockedValue { state in
             switch state {
@@ -178,7 +197,8 @@ public final class DemoBroker: Sendable {
         guard proceed else { return }
         let listener: Channel
         do {
-            listener = try await Self.bind(core: core, name: name, host: host, port: port, group: group, logger: logger)
+            listener = try await Self.bind(core: core, name: name, host: host, port: port, group: group, logger: logger,
+                                           retryInUse: true)
         } catch {
             lifecycle.withLockedValue { if case .reviving = $0 { $0 = .killed } }
             throw error

@@ -37,7 +37,14 @@ final class ScriptedConnector: UpstreamConnecting, @unchecked Sendable {
     init(loop: EmbeddedEventLoop) { self.loop = loop }
 
     func connect(to node: CompiledNode, of route: CompiledRoute, index: Int, timeout: TimeAmount,
-                 preface: ByteBuffer?, on loop: EventLoop) -> EventLoopFuture<Channel>
+                 preface: ByteBuffer?, replay: ByteBuffer?, on loop: EventLoop) -> EventLoopFuture<UpstreamConnection>
+    {
+        attemptChannel(to: node, timeout: timeout, preface: preface, on: loop)
+            .map { UpstreamConnection(channel: $0, replayed: 0) }
+    }
+
+    private func attemptChannel(to node: CompiledNode, timeout: TimeAmount, preface: ByteBuffer?,
+                                on loop: EventLoop) -> EventLoopFuture<Channel>
     {
         asked.append(node.address)
         prefaces.append(preface)

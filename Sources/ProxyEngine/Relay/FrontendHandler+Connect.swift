@@ -129,11 +129,12 @@ extension FrontendHandler {
         let timeout = TimeAmount.nanoseconds(Int64((route.upstream.timeout?.connect ?? env.settings.connectTimeout) * 1e9))
         let attempts = connecting.attempts
         env.connector.connect(to: node, of: route, index: index, timeout: timeout, preface: connecting.preface,
-                              on: context.eventLoop)
+                              replay: connecting.buffer, on: context.eventLoop)
             .assumeIsolated()
             .whenComplete { [self] result in
                 switch result {
-                case .success(let upstream):
+                case .success(let connection):
+                    let upstream = connection.channel
                     guard case .connecting(let connecting) = state, context.channel.isActive else {
                         attempts.finished(index: index)
                         upstream.close(promise: nil)
@@ -144,7 +145,8 @@ extension FrontendHandler {
                     if let target = route.status.targets[index], target.key.checks.passive?.type.probe != .mqtt {
                         env.health?.passive(.success, target: target)
                     }
-                    glue(context: context, connecting, upstream: upstream, node: node.address, ringPoint: ringPoint)
+                    glue(context: context, connecting, upstream: upstream, replayed: connection.replayed,
+                         node: node.address, ringPoint: ringPoint)
                 case .failure(let error):
                     attempts.finished(index: index)
                     if isDescriptorExhaustion(error) {

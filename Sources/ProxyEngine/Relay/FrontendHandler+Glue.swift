@@ -5,9 +5,10 @@ import NIOCore
 import ProxyControl
 
 extension FrontendHandler {
-    /// The broker answered: register the connection, replay the buffered bytes and splice the two channels.
+    /// The broker answered: register the connection, replay the buffered bytes (past the `replayed` ones the
+    /// connector sent already) and splice the two channels.
     func glue(context: ChannelHandlerContext, _ connecting: Connecting, upstream upstreamChannel: Channel,
-              node: String, ringPoint: Int?)
+              replayed: Int, node: String, ringPoint: Int?)
     {
         state = .relaying
         let route = connecting.route
@@ -87,9 +88,10 @@ extension FrontendHandler {
 
         do {
             try upstreamChannel.pipeline.syncOperations.addHandler(brokerGlue)
-            if let pending = connecting.buffer, pending.readableBytes > 0 {
+            if var pending = connecting.buffer, pending.readableBytes > 0 {
                 live.addIn(pending.readableBytes)
-                upstreamChannel.writeAndFlush(pending, promise: nil)
+                pending.moveReaderIndex(forwardBy: min(replayed, pending.readableBytes))
+                if pending.readableBytes > 0 { upstreamChannel.writeAndFlush(pending, promise: nil) }
             }
             try context.pipeline.syncOperations.addHandler(clientGlue, position: .after(context.handler))
             watch.add(relay) { relay in

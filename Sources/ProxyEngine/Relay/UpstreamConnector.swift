@@ -10,15 +10,38 @@ import ProxyProtocol
 protocol UpstreamConnecting: Sendable {
     /// A channel to `node` on `loop` (the client's own loop: no thread hop between the two sides of a relay),
     /// set up for relaying; fails when the broker cannot be reached within `timeout`. `preface` (a PROXY protocol
-    /// header) goes first on the wire, ahead of TLS and of everything relayed.
+    /// header) goes first on the wire, ahead of TLS and of everything relayed. `replay` is the client's bytes so
+    /// far (the CONNECT first): a connector may send them itself as its first write and says how many it sent.
     func connect(to node: CompiledNode, of route: CompiledRoute, index: Int, timeout: TimeAmount,
-                 preface: ByteBuffer?, on loop: EventLoop) -> EventLoopFuture<Channel>
+                 preface: ByteBuffer?, replay: ByteBuffer?, on loop: EventLoop) -> EventLoopFuture<UpstreamConnection>
 }
 
-/// The real connector: `ClientBootstrap` on the client's loop, straight to the node's resolved address.
+/// A connected broker channel, and how many of the client's buffered bytes already went to it.
+struct UpstreamConnection {
+    let channel: Channel
+    let replayed: Int
+}
+
+/// The real connector, on the client's loop, straight to the node's resolved address: `DirectConnect` for plaintext
+/// brokers when there are bytes to send first (the MQTT case), `ClientBootstrap` otherwise.
 struct NIOUpstreamConnector: UpstreamConnecting {
     func connect(to node: CompiledNode, of route: CompiledRoute, index: Int, timeout: TimeAmount,
-                 preface: ByteBuffer?, on loop: EventLoop) -> EventLoopFuture<Channel>
+                 preface: ByteBuffer?, replay: ByteBuffer?, on loop: EventLoop) -> EventLoopFuture<UpstreamConnection>
+    {
+        let upstreamTLS = route.upstreamTLS
+        let replayed = replay?.readableBytes ?? 0
+        if upstreamTLS == nil, let address = node.socketAddress, replayed + (preface?.readableBytes ?? 0) > 0 {
+            var first = preface ?? replay!
+            if preface != nil, var replay { first.writeBuffer(&replay) }
+            return DirectConnect.connect(to: address, timeout: timeout, first: first, on: loop)
+                .map { UpstreamConnection(channel: $0, replayed: replayed) }
+        }
+        return bootstrapConnect(to: node, of: route, index: index, timeout: timeout, preface: preface, on: loop)
+            .map { UpstreamConnection(channel: $0, replayed: 0) }
+    }
+
+    private func bootstrapConnect(to node: CompiledNode, of route: CompiledRoute, index: Int, timeout: TimeAmount,
+                                  preface: ByteBuffer?, on loop: EventLoop) -> EventLoopFuture<Channel>
     {
         let upstreamTLS = route.upstreamTLS
         let handshake: EventLoopPromise<Void>? = upstreamTLS == nil ? nil : loop.makePromise()
