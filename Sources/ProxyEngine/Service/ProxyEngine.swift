@@ -186,40 +186,40 @@ public final class ProxyEngine: Sendable {
         let (registry, logger, tls) = (self.registry, self.logger, listener.tls)
         let headerLimit = settings.prereadMaxBytes
         let reserve = self.reserve
+        // What each accepted connection gets, on its own loop, before it is registered (see `ChildHandOff`).
+        let setUp: @Sendable (Channel) throws -> Void = { channel in
+            let key = ObjectIdentifier(channel)
+            children.withLockedValue { $0[key] = channel }
+            let verdict = admission.admit(policy.admission)
+            channel.closeFuture.whenComplete { _ in
+                admission.release(policy.admission)
+                _ = children.withLockedValue { $0.removeValue(forKey: key) }
+            }
+            if case .closeNow(let why) = verdict {
+                registry.reject(.overLimit, routeID: nil, remote: channel.remoteAddress?.ipAddress ?? "?", clientID: nil,
+                                message: why + "; closed unread")
+                throw ClosedOverLimit()
+            }
+            try ProxyEngine.setSocketOptions(channel, noDelay: !ProxyEngine.acceptedInheritNoDelay)
+            let sync = channel.pipeline.syncOperations
+            if policy.acceptsProxyHeader { try sync.addHandler(ProxyHeaderReader(maxLength: headerLimit)) }
+            guard tls else {
+                try sync.addHandler(FrontendHandler(env: env, admission: verdict))
+                return
+            }
+            let session = TLSSession()
+            let certificates: @Sendable () -> CertificateTable = { env.table().certificates }
+            try sync.addHandlers(TLSAcceptHandler(session: session, certificates: certificates),
+                                 FrontendHandler(env: env, tls: session, admission: verdict))
+        }
         return ServerBootstrap(group: group, childGroup: group)
             .serverChannelInitializer { channel in
                 // Out of descriptors, accept fails: back off instead of spinning, and count it.
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
                         AcceptBackoffHandler(shouldForwardIOErrorCaught: true),
-                        AcceptErrorCounter(registry: registry, logger: logger, reserve: reserve, listening: listening))
-                }
-            }
-            .childChannelInitializer { channel in
-                let key = ObjectIdentifier(channel)
-                children.withLockedValue { $0[key] = channel }
-                let verdict = admission.admit(policy.admission)
-                channel.closeFuture.whenComplete { _ in
-                    admission.release(policy.admission)
-                    _ = children.withLockedValue { $0.removeValue(forKey: key) }
-                }
-                if case .closeNow(let why) = verdict {
-                    registry.reject(.overLimit, routeID: nil, remote: channel.remoteAddress?.ipAddress ?? "?", clientID: nil,
-                                    message: why + "; closed unread")
-                    return channel.eventLoop.makeFailedFuture(ClosedOverLimit())
-                }
-                return channel.eventLoop.makeCompletedFuture {
-                    try ProxyEngine.setSocketOptions(channel, noDelay: !ProxyEngine.acceptedInheritNoDelay)
-                    let sync = channel.pipeline.syncOperations
-                    if policy.acceptsProxyHeader { try sync.addHandler(ProxyHeaderReader(maxLength: headerLimit)) }
-                    guard tls else {
-                        try sync.addHandler(FrontendHandler(env: env, admission: verdict))
-                        return
-                    }
-                    let session = TLSSession()
-                    let certificates: @Sendable () -> CertificateTable = { env.table().certificates }
-                    try sync.addHandlers(TLSAcceptHandler(session: session, certificates: certificates),
-                                         FrontendHandler(env: env, tls: session, admission: verdict))
+                        AcceptErrorCounter(registry: registry, logger: logger, reserve: reserve, listening: listening),
+                        ChildHandOff(setUp: setUp))
                 }
             }
     }
