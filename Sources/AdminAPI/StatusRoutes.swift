@@ -130,6 +130,10 @@ enum RebalanceJSON {
     static func encode(_ p: RebalancePreview) -> JSONValue {
         [
             "connected": .int(p.considered), "moving": .int(p.moves.count),
+            "flows": .array(p.flows.map { f in
+                ["route_id": .string(f.routeID), "from": .string(f.from), "to": f.to.map(JSONValue.string) ?? .null,
+                 "count": .int(f.count)]
+            }),
             "moves": .array(p.moves.map { m in
                 ["client_id": m.clientID.map(JSONValue.string) ?? .null, "hash_key": .string(m.hashKey),
                  "route_id": .string(m.routeID), "from": .string(m.from), "to": m.to.map(JSONValue.string) ?? .null]

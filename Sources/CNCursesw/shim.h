@@ -60,6 +60,26 @@ static inline int mp_add_cluster(WINDOW *w, int y, int x, const wchar_t *points,
     return mvwadd_wch(w, y, x, &cc);
 }
 
+/* Mouse: clicks of the first button and the wheel only (no motion reports), reported at once (no wait to tell
+ * a click from a double click). */
+static inline void mp_enable_mouse(void) {
+    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
+}
+static inline int mp_key_mouse(void) { return KEY_MOUSE; }
+
+/* After KEY_MOUSE: 1 a click at (*y, *x), 2 wheel up, 3 wheel down, 0 anything else. */
+static inline int mp_read_mouse(int *y, int *x) {
+    MEVENT event;
+    if (getmouse(&event) != OK) return 0;
+    *y = event.y;
+    *x = event.x;
+    if (event.bstate & BUTTON4_PRESSED) return 2;
+    if (event.bstate & BUTTON5_PRESSED) return 3;
+    if (event.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return 1;
+    return 0;
+}
+
 /* newterm on the process's standard output and input (Swift 6 refuses the `stdout`/`stdin` globals). */
 static inline SCREEN *mp_newterm(void) { return newterm(NULL, stdout, stdin); }
 

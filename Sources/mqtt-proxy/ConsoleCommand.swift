@@ -13,7 +13,22 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Show everything but refuse every change (no add, edit, delete or disconnect).")
     var readonly = false
 
+    @Flag(name: .long, help: "Print one frame of a view as plain text and exit (no terminal needed; nothing listens).")
+    var once = false
+
+    @Option(name: .long, help: "With --once: the view, 1 Connections, 2 Clients→Nodes, 3 Routes, 4 Log (default 3).")
+    var view: Int = 3
+
+    @Option(name: .long, help: "With --once: WIDTHxHEIGHT (default: COLUMNS x LINES, else 80x24).")
+    var size: String?
+
+    func validate() throws {
+        guard ViewKind(rawValue: view) != nil else { throw ValidationError("--view must be 1, 2, 3 or 4") }
+        if !once, size != nil { throw ValidationError("--size goes with --once") }
+    }
+
     func run() async throws {
+        if once { return try await printOnce() }
         try requireTerminal()
         let resolved = try files.resolve()
         let logPath = log.logFile ?? resolved.loaded.config.engine.logFile ?? "mqtt-proxy.log"
@@ -30,5 +45,24 @@ struct ConsoleCommand: AsyncParsableCommand {
             printError("error: mqtt-proxy stopped: \(error) (details in \(logPath))")
             throw ExitCode(1)
         }
+    }
+
+    /// `--once`: the store loaded and the routes compiled as at start-up, one frame printed; no listener, no admin
+    /// API, and no log file unless one is asked for (errors go to standard error).
+    private func printOnce() async throws {
+        let dimensions: (width: Int, height: Int)
+        do {
+            dimensions = try OnceRender.size(size)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let resolved = try files.resolve()
+        let runtime = try await Runtime.prepare(resolved, logLevel: log.logLevel ?? "error", logFile: log.logFile)
+        let snapshot = await runtime.store.snapshot()
+        _ = await runtime.engine.apply(snapshot)
+        print(OnceRender.text(engine: runtime.engine, store: snapshot, view: ViewKind(rawValue: view)!,
+                              width: dimensions.width, height: dimensions.height, readonly: readonly), terminator: "")
+        try? await runtime.group.shutdownGracefully()
     }
 }

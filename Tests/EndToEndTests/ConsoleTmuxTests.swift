@@ -40,7 +40,8 @@ struct ConsoleTmuxTests {
             let q = TmuxSession.shellQuoted
             let console = [binary, "console", "--config", dir + "/config.yaml", "--store", dir + "/apisix.yaml",
                            "--log-file", dir + "/console.log"].map(q).joined(separator: " ")
-            let command = "sh -c \(q("\(console); echo \"\(exitMarker) $?]\"; stty -a; exec sleep 600"))"
+            // From the temp folder: a screen dump (`W`) lands there.
+            let command = "sh -c \(q("cd \(q(dir)); \(console); echo \"\(exitMarker) $?]\"; stty -a; exec sleep 600"))"
             let tmux = try await TmuxSession.start(tmux: tmuxPath, command: command, width: width, height: height)
             // The listener binds any free port; the log says which.
             let log = dir + "/console.log"
@@ -191,6 +192,36 @@ struct ConsoleTmuxTests {
         }
     }
 
+    /// `console --once` needs no terminal: it prints the view's frame and exits, binding nothing.
+    @Test func oncePrintsTheRoutesViewAsTextWithoutATerminal() async throws {
+        let binary = try #require(proxyBinary(), "build the mqtt-proxy product first")
+        let dir = NSTemporaryDirectory() + "mqtt-proxy-once-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ServeProcess.config().write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
+        try """
+            stream_routes:
+              - id: once-route
+                desc: printed once
+                plugins: {mqtt-proxy: {protocol_level: 4}}
+                upstream: {type: chash, key: mqtt_client_id, nodes: {"127.0.0.1:1883": 1, "127.0.0.2:1883": 1}}
+            #END
+
+            """.write(toFile: dir + "/apisix.yaml", atomically: true, encoding: .utf8)
+        let once = try ChildProcess(binary, ["console", "--once", "--view", "3", "--size", "80x24",
+                                             "--config", dir + "/config.yaml", "--store", dir + "/apisix.yaml"])
+        #expect(await once.wait(timeout: 30) == 0, "\(once.text)")
+        let lines = once.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.contains { $0.contains("3 Routes") }, "\(once.text)")
+        #expect(once.text.contains("once-route"), "\(once.text)")
+        #expect(lines.allSatisfy { CellGrid80.fits($0) }, "\(once.text)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/mqtt-proxy.log"), "--once wrote a log file")
+
+        let bad = try ChildProcess(binary, ["console", "--once", "--view", "9", "--config", dir + "/config.yaml"])
+        #expect(await bad.wait(timeout: 20) == 64, "\(bad.text)")
+        #expect(bad.text.contains("--view must be 1, 2, 3 or 4"), "\(bad.text)")
+    }
+
     private func showsClientsThenQuits(_ fixture: Fixture, clients: ClientList, group: EventLoopGroup) async throws {
         let started = try await fixture.tmux.waitFor { $0.contains("mqtt-proxy") && $0.contains("listen") }
         try #require(started.ok, "the console did not start:\n\(started.screen)\nlog:\n\(fixture.log)")
@@ -213,6 +244,29 @@ struct ConsoleTmuxTests {
         }
         #expect(shown.ok, "client ids \(ids) and nodes \(nodes) not on screen:\n\(shown.screen)")
 
+        // `y` copies the selected client id through OSC 52: tmux (set-clipboard on) makes it a paste buffer.
+        try await fixture.tmux.run(["set-option", "-g", "set-clipboard", "on"])
+        try await fixture.tmux.send(keys: "y")
+        let copied = try await fixture.tmux.waitFor { $0.contains("copied client id tmux-client-1") }
+        #expect(copied.ok, "y did not copy:\n\(copied.screen)")
+        var buffer = ""
+        for _ in 0..<50 where buffer != "tmux-client-1" {
+            buffer = (try? await fixture.tmux.run(["show-buffer"])) ?? ""
+            if buffer != "tmux-client-1" { try await Task.sleep(nanoseconds: 200_000_000) }
+        }
+        #expect(buffer == "tmux-client-1", "tmux's buffer: \(buffer)")
+        // `W` writes the screen to a text file in the working folder.
+        try await fixture.tmux.send(keys: "W")
+        let dumped = try await fixture.tmux.waitFor { $0.contains("screen written to mqtt-proxy-screen-") }
+        #expect(dumped.ok, "W did not dump:\n\(dumped.screen)")
+        let dumps = (try? FileManager.default.contentsOfDirectory(atPath: fixture.directory))?
+            .filter { $0.hasPrefix("mqtt-proxy-screen-") } ?? []
+        #expect(dumps.count == 1, "\(dumps)")
+        if let dump = dumps.first {
+            let text = (try? String(contentsOfFile: fixture.directory + "/" + dump, encoding: .utf8)) ?? ""
+            #expect(ids.allSatisfy { text.contains($0) }, "the dump lacks the client ids:\n\(text)")
+        }
+
         // Connections are open: q asks first (default No), y ends them and quits.
         try await fixture.tmux.send(keys: "q")
         let asked = try await fixture.tmux.waitFor { $0.contains("3 connections open — quit and disconnect them?") }
@@ -228,6 +282,11 @@ struct ConsoleTmuxTests {
         #expect(!exited.screen.contains("tmux-client-1"), "console screen left behind:\n\(exited.screen)")
         #expect(fixture.log.contains("engine stopped"), "\(fixture.log)")
     }
+}
+
+/// Whether a printed line fits 80 terminal columns (box drawing and arrows are one column each).
+enum CellGrid80 {
+    static func fits(_ line: String) -> Bool { line.count <= 80 }
 }
 
 /// The test's MQTT clients, kept open until the end (closed after the console quit).

@@ -39,6 +39,10 @@ extension ConsoleLoop {
                 }
             case .endConnectionsAndQuit:
                 endConnectionsAndQuit()
+            case .copy(let text):
+                screen.copyToClipboard(text)
+            case .dumpScreen:
+                dumpScreen()
             }
         }
     }
@@ -103,6 +107,19 @@ extension ConsoleLoop {
             } catch {
                 bridge.post(.report("\(node) not drained: \(error)", isError: true))
             }
+        }
+    }
+
+    /// Writes what the screen shows (without the status line that would announce it) to a text file.
+    private func dumpScreen() {
+        let size = screen.size
+        let grid = controller.render(data: data, width: size.width, height: size.height)
+        let path = ScreenDump.fileName(at: Date())
+        do {
+            try ScreenDump.text(grid).write(toFile: path, atomically: true, encoding: .utf8)
+            controller.report("screen written to \(path)", isError: false)
+        } catch {
+            controller.report("could not write \(path): \(error.localizedDescription)", isError: true)
         }
     }
 

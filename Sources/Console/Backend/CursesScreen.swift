@@ -68,6 +68,7 @@ final class CursesScreen {
         set_escdelay(25)
         curs_set(0)
         intrflush(window, false)
+        if (environment["MQTT_PROXY_NO_MOUSE"] ?? "").isEmpty { mp_enable_mouse() }
         let wantsColour = has_colors() && (environment["NO_COLOR"] ?? "").isEmpty
         palette = wantsColour ? Palette.colour() : Palette.monochrome()
         erase()
@@ -121,6 +122,15 @@ final class CursesScreen {
         lastGrid = grid
         wnoutrefresh(window)
         doupdate()
+    }
+
+    /// Asks the terminal to put `text` on the clipboard (OSC 52, base64). Terminals, tmux (`set-clipboard on`)
+    /// and ssh clients that allow it do; the others ignore the sequence. Written after the frame is out, so it
+    /// never lands inside curses' output.
+    func copyToClipboard(_ text: String) {
+        let sequence = "\u{1B}]52;c;\(Data(text.utf8).base64EncodedString())\u{07}"
+        fflush(nil)
+        _ = sequence.utf8CString.withUnsafeBufferPointer { write(STDOUT_FILENO, $0.baseAddress, $0.count - 1) }
     }
 
     /// Forgets the last frame so the next `draw` repaints everything from a cleared screen (resize, Ctrl-L).
@@ -201,6 +211,15 @@ extension CursesScreen {
         case KEY_BACKSPACE: return .key(.backspace)
         case KEY_DC: return .key(.delete)
         case KEY_RESIZE: return .resize
+        case mp_key_mouse():
+            var y: Int32 = 0
+            var x: Int32 = 0
+            switch mp_read_mouse(&y, &x) {
+            case 1: return .key(.click(row: Int(y), column: Int(x)))
+            case 2: return .key(.wheelUp)
+            case 3: return .key(.wheelDown)
+            default: return nil
+            }
         default: return nil
         }
     }

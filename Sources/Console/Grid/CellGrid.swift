@@ -30,6 +30,9 @@ public struct CellGrid: Sendable, Equatable {
     public let width: Int
     public let height: Int
     public private(set) var cells: [Cell]
+    /// Which row of the view's list each screen row shows (views fill it as they draw), so that a mouse click
+    /// selects what was under it.
+    public var itemRows: [Int: Int] = [:]
 
     public init(width: Int, height: Int) {
         self.width = max(0, width)

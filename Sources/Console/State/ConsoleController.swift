@@ -24,6 +24,7 @@ public final class ConsoleController {
             state.helpScroll = HelpBox.layout(state, width: width, height: height).scroll
         }
         Screen.draw(state: state, data: data, into: &grid)
+        state.itemRows = state.overlay == nil ? grid.itemRows : [:]
         return grid
     }
 

@@ -87,11 +87,16 @@ public struct ConsoleState: Sendable, Equatable {
     public var sortColumn: [ViewKind: Int] = [:]
     public var sortReversed: [ViewKind: Bool] = [:]
     public var overlay: Overlay?
+    /// The list rows of the last frame by screen row (`CellGrid.itemRows`): where a click lands.
+    public var itemRows: [Int: Int] = [:]
     /// First line of the help box shown (the help scrolls when the terminal is too short for every key).
     public var helpScroll = 0
     public var status: StatusMessage?
     public var paused = false
-    public let readonly: Bool
+    /// Changes are refused (`R` toggles it, unless `readonlyLocked`).
+    public var readonly: Bool
+    /// Started with `--readonly` (or attached with a viewer key): `R` cannot turn read-only off.
+    public let readonlyLocked: Bool
     /// Demo mode: keys to kill, revive, add and remove demo brokers and to change weights are on.
     public let demo: Bool
     /// `:` was typed; a following `q` quits.
@@ -105,6 +110,7 @@ public struct ConsoleState: Sendable, Equatable {
 
     public init(readonly: Bool, demo: Bool = false) {
         self.readonly = readonly
+        readonlyLocked = readonly
         self.demo = demo
     }
 

@@ -12,6 +12,10 @@ public enum Key: Sendable, Equatable, Hashable {
     case resize
     /// Ctrl-C typed while the terminal is in raw mode.
     case interrupt
+    /// A mouse click on a cell (0-based).
+    case click(row: Int, column: Int)
+    /// The mouse wheel.
+    case wheelUp, wheelDown
 }
 
 /// Something the console asks its host to do; the pure state machine never performs effects itself.
@@ -39,6 +43,10 @@ public enum ConsoleCommand: Sendable, Equatable {
     case undrain(node: String)
     /// End every open connection as a shutdown does, showing progress, then quit.
     case endConnectionsAndQuit
+    /// Put `text` on the clipboard of the terminal (OSC 52).
+    case copy(String)
+    /// Write the current screen as plain text to a file in the working folder.
+    case dumpScreen
 }
 
 /// What demo mode asks of the host's demo brokers.

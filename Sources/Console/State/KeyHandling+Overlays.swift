@@ -42,10 +42,10 @@ extension KeyHandling {
             case .escape, .char("n"), .char("c"):
                 state.overlay = nil
                 state.status = StatusMessage(text: "change of route \(dialog.routeID) cancelled", isError: false)
-            case .down, .char("j"):
+            case .down, .char("j"), .wheelDown:
                 dialog.scroll = min(dialog.scroll + 1, max(0, dialog.preview.moves.count - 1))
                 state.overlay = .rebalance(dialog)
-            case .up, .char("k"):
+            case .up, .char("k"), .wheelUp:
                 dialog.scroll = max(0, dialog.scroll - 1)
                 state.overlay = .rebalance(dialog)
             default: break
@@ -146,8 +146,8 @@ extension KeyHandling {
     private static func scrollHelp(_ state: inout ConsoleState, _ key: Key) {
         switch key {
         case .escape, .enter, .char("q"), .char("?"): state.overlay = nil
-        case .up, .char("k"): state.helpScroll -= 1
-        case .down, .char("j"): state.helpScroll += 1
+        case .up, .char("k"), .wheelUp: state.helpScroll -= 1
+        case .down, .char("j"), .wheelDown: state.helpScroll += 1
         case .pageUp, .char("b"): state.helpScroll -= page
         case .pageDown, .char(" "): state.helpScroll += page
         case .home, .char("g"): state.helpScroll = 0

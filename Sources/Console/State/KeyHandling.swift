@@ -8,6 +8,7 @@ enum KeyHandling {
 
     static func reduce(_ state: inout ConsoleState, _ key: Key, data: ConsoleData) -> [ConsoleCommand] {
         if key == .resize { return [] }
+        if case .click(let row, _) = key { return click(&state, row: row, data: data) }
         if let draft = state.filterDraft { return editFilter(&state, draft: draft, key) }
         if let overlay = state.overlay { return handleOverlay(&state, overlay, key, data: data) }
         if state.colonPending {
@@ -51,6 +52,35 @@ enum KeyHandling {
         case .top: move(&state, Int.min / 2, count)
         case .bottom: move(&state, Int.max / 2, count)
         case .filter: state.filterDraft = state.filter[state.view] ?? ""
+        case .invertFilter:
+            guard var current = state.filter[state.view] else {
+                state.filterDraft = "!"
+                return []
+            }
+            if current.hasPrefix("!") { current.removeFirst() } else { current = "!" + current }
+            state.filter[state.view] = current.isEmpty ? nil : current
+            state.selected = 0
+            state.status = StatusMessage(text: current.hasPrefix("!") ? "showing rows that do not match"
+                                                                      : "showing rows that match", isError: false)
+        case .copyClientID:
+            let rows = ViewRows.connections(state, data)
+            guard rows.indices.contains(state.selected) else { return [] }
+            guard let id = rows[state.selected].clientID else {
+                state.status = StatusMessage(text: "this client has an empty client id", isError: true)
+                return []
+            }
+            state.status = StatusMessage(text: "copied client id \(id) (OSC 52)", isError: false)
+            return [.copy(id)]
+        case .toggleReadonly:
+            if state.readonly, state.readonlyLocked {
+                state.status = StatusMessage(text: "read-only: the console was started with --readonly", isError: true)
+                return []
+            }
+            state.readonly.toggle()
+            state.status = StatusMessage(text: state.readonly ? "read-only: changes are refused (R allows them again)"
+                                                              : "changes allowed", isError: false)
+        case .dumpScreen:
+            return [.dumpScreen]
         case .sort:
             let names = state.view == .connections ? ViewRows.connectionSortNames : ViewRows.routeSortNames
             let next = ((state.sortColumn[state.view] ?? 0) + 1) % names.count
@@ -139,6 +169,15 @@ enum KeyHandling {
         var n = 1
         while data.resources.streamRoutes[String(n)] != nil { n += 1 }
         return String(n)
+    }
+
+    /// A click selects the list row under it (in the last frame); clicks elsewhere, or over a box, do nothing.
+    static func click(_ state: inout ConsoleState, row: Int, data: ConsoleData) -> [ConsoleCommand] {
+        guard state.overlay == nil, state.filterDraft == nil, let index = state.itemRows[row] else { return [] }
+        let count = ViewRows.count(state, data)
+        state.selected = min(index, max(0, count - 1))
+        if state.view == .log { state.followLog = state.selected >= count - 1 }
+        return []
     }
 
     static func editFilter(_ state: inout ConsoleState, draft: String, _ key: Key) -> [ConsoleCommand] {

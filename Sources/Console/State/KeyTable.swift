@@ -3,7 +3,8 @@ public enum Action: Sendable, Equatable {
     case help, quit, colon, pause
     case view(ViewKind), nextView, previousView
     case up, down, pageUp, pageDown, top, bottom
-    case filter, sort, sortReverse, open
+    case filter, invertFilter, sort, sortReverse, open
+    case copyClientID, toggleReadonly, dumpScreen
     case addRoute, editRoute, editRouteInEditor, deleteRoute, disconnect
     case killNode, reviveNode, addNode, removeNode, changeWeight, hangNode, unhangNode
     case drainNode, undrainNode
@@ -62,14 +63,16 @@ public enum KeyTable {
         KeyBinding(keys: [.char("4")], views: [], action: .view(.log), label: "log", help: "Log view"),
         KeyBinding(keys: [.tab], views: [], action: .nextView, label: "next", help: "next view"),
         KeyBinding(keys: [.backTab], views: [], action: .previousView, label: "prev", help: "previous view"),
-        KeyBinding(keys: [.up, .char("k")], views: [], action: .up, label: "↑", help: "move up"),
-        KeyBinding(keys: [.down, .char("j")], views: [], action: .down, label: "↓", help: "move down"),
+        KeyBinding(keys: [.up, .char("k"), .wheelUp], views: [], action: .up, label: "↑", help: "move up"),
+        KeyBinding(keys: [.down, .char("j"), .wheelDown], views: [], action: .down, label: "↓", help: "move down"),
         KeyBinding(keys: [.pageUp, .char("b")], views: [], action: .pageUp, label: "pgup", help: "page up"),
         KeyBinding(keys: [.pageDown, .char(" ")], views: [], action: .pageDown, label: "pgdn", help: "page down"),
         KeyBinding(keys: [.home, .char("g")], views: [], action: .top, label: "top", help: "first row"),
         KeyBinding(keys: [.end, .char("G")], views: [], action: .bottom, label: "end", help: "last row"),
         KeyBinding(keys: [.char("/")], views: [], action: .filter, label: "filter",
-                   help: "filter rows (substring, or a regex); Esc clears"),
+                   help: "filter rows (substring, or a regex; a leading ! shows the rows that do not match); Esc clears"),
+        KeyBinding(keys: [.char("!")], views: [], action: .invertFilter, label: "!filter",
+                   help: "invert the filter (or start one that shows the rows not matching)"),
         KeyBinding(keys: [.char("s")], views: [.connections, .routes], action: .sort, label: "sort",
                    help: "sort by the next column"),
         KeyBinding(keys: [.char("S")], views: [.connections, .routes], action: .sortReverse, label: "rev",
@@ -78,6 +81,8 @@ public enum KeyTable {
                    help: "CONNECT details of the selected connection"),
         KeyBinding(keys: [.char("x")], views: [.connections], action: .disconnect, label: "kick",
                    help: "disconnect the selected client (asks first)", mutates: true),
+        KeyBinding(keys: [.char("y")], views: [.connections], action: .copyClientID, label: "copy",
+                   help: "copy the selected client id to the clipboard (OSC 52; tmux needs set-clipboard on)"),
         KeyBinding(keys: [.char("a")], views: [.routes, .mappings], action: .addRoute, label: "add",
                    help: "add a stream route (form)", mutates: true),
         KeyBinding(keys: [.char("e")], views: [.routes, .mappings], action: .editRoute, label: "edit",
@@ -87,6 +92,10 @@ public enum KeyTable {
         KeyBinding(keys: [.char("d")], views: [.routes], action: .deleteRoute, label: "delete",
                    help: "delete the selected route (asks first; default No)", mutates: true),
         KeyBinding(keys: [.char("p")], views: [], action: .pause, label: "pause", help: "pause / resume updates"),
+        KeyBinding(keys: [.char("R")], views: [], action: .toggleReadonly, label: "read-only",
+                   help: "read-only on / off (stays on when the console was started with --readonly)"),
+        KeyBinding(keys: [.char("W")], views: [], action: .dumpScreen, label: "dump",
+                   help: "write the screen as plain text to mqtt-proxy-screen-<time>.txt in the working folder"),
         KeyBinding(keys: [.char(":")], views: [], action: .colon, label: ":q", help: ":q quits too"),
         KeyBinding(keys: [.char("q"), .interrupt], views: [], action: .quit, label: "quit",
                    help: "quit: stops the proxy and the admin API (asks first while connections are open)"),
@@ -120,6 +129,9 @@ public enum KeyTable {
         case .delete: return "Del"
         case .resize: return "resize"
         case .interrupt: return "Ctrl-C"
+        case .click: return "click"
+        case .wheelUp: return "wheel↑"
+        case .wheelDown: return "wheel↓"
         }
     }
 }

@@ -34,6 +34,7 @@ enum ConnectionsView {
         let first = Scrolling.firstRow(selected: selected, count: items.count, visible: bodyRows.count)
         for (offset, c) in items[first...].prefix(bodyRows.count).enumerated() {
             let row = bodyRows.lowerBound + offset
+            grid.itemRows[row] = first + offset
             let values = [
                 ViewRows.clientLabel(c), "\(c.remoteAddress):\(c.remotePort)", c.routeID, c.node,
                 ViewRows.version(c.protocolLevel), ViewRows.tlsText(c.tls), Format.duration(data.now - c.startedAt),

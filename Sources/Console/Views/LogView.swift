@@ -17,6 +17,7 @@ enum LogView {
         formatter.dateFormat = "HH:mm:ss"
         for (offset, e) in events[first...].prefix(visible).enumerated() {
             let row = rows.lowerBound + offset
+            grid.itemRows[row] = first + offset
             let isSelected = !state.followLog && first + offset == selected
             if isSelected { grid.fill(row: row, role: .selected) }
             var x = grid.put(formatter.string(from: Date(timeIntervalSince1970: e.time)) + " ", row: row, column: 0,

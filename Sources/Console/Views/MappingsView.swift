@@ -30,6 +30,7 @@ enum MappingsView {
             }
             let share = n.routeActive > 0 ? Double(n.active) / Double(n.routeActive) : 0
             let isSelected = i == selected
+            grid.itemRows[row] = i
             if isSelected { grid.fill(row: row, role: .selected) }
             var x = grid.put(" " + n.address, row: row, column: 0, role: isSelected ? .selected : .accent,
                              maxWidth: addressWidth + 1) + 1

@@ -153,15 +153,38 @@ enum Overlays {
         let p = d.preview
         var lines: [(String, Role)] = [
             ("\(p.moves.count) of \(p.considered) connected clients would move", p.moves.isEmpty ? .good : .warning),
-            ("", .normal),
         ]
-        let room = max(1, grid.height - 10)
+        // The summary first: per route, then per (from → to) pair, largest first; then the clients one by one.
+        let summary = summaryLines(p, limit: max(2, (grid.height - 10) / 3))
+        lines += summary
+        lines.append(("", .normal))
+        let room = max(1, grid.height - 10 - summary.count)
+        if !p.moves.isEmpty { lines.append(("clients (↑/↓):", .dim)) }
         for m in p.moves.dropFirst(d.scroll).prefix(room) {
-            lines.append(("\(m.clientID ?? "<empty> \(m.hashKey)"): \(m.from) → \(m.to ?? "(no node)")", .normal))
+            lines.append(("  \(m.clientID ?? "<empty> \(m.hashKey)"): \(m.from) → \(m.to ?? "(no node)")", .normal))
         }
         if p.moves.count > room + d.scroll { lines.append(("… \(p.moves.count - room - d.scroll) more (↓)", .dim)) }
         lines.append(("", .normal))
         lines.append(("Enter/a apply · Esc/c cancel — clients move when they reconnect", .dim))
         box("Apply change to route \(d.routeID)?", lines, &grid, minWidth: 50)
+    }
+
+    /// A preview's summary: one line per route with moving clients, under it its (from → to) pairs, at most
+    /// `limit` pair lines in all (then how many pairs are left out).
+    static func summaryLines(_ p: RebalancePreview, limit: Int) -> [(String, Role)] {
+        guard !p.moves.isEmpty else { return [] }
+        var lines: [(String, Role)] = []
+        let flows = p.flows
+        var shown = 0
+        for (routeID, count) in p.movesPerRoute {
+            lines.append(("route \(routeID): \(count) move", .accent))
+            for f in flows where f.routeID == routeID {
+                guard shown < limit else { continue }
+                shown += 1
+                lines.append(("  \(f.from) → \(f.to ?? "(no node)")  \(f.count)", .normal))
+            }
+        }
+        if flows.count > shown { lines.append(("  … \(flows.count - shown) more pair(s)", .dim)) }
+        return lines
     }
 }

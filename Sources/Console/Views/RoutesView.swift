@@ -58,6 +58,7 @@ enum RoutesView {
         let sparkWidth = layout.first { $0.index == 10 }?.width ?? 10
         for (offset, r) in items[first...].prefix(body.count).enumerated() {
             let row = body.lowerBound + offset
+            grid.itemRows[row] = first + offset
             let route = r.stored.value
             let plugin = route.mqttProxy.map { "\($0.protocolName)/\($0.protocolLevel)" } ?? "tcp"
             let upstream = r.upstream.map { up in

@@ -5,22 +5,32 @@ import ProxyModel
 /// The rows each view shows, after filter and sort: shared by the renderer and key handling.
 enum ViewRows {
     /// A view's filter, prepared once per frame: a case-insensitive substring, or a regular expression when
-    /// the text compiles as one.
+    /// the text compiles as one. A leading `!` inverts it (k9s' habit): the rows that do not match.
     struct RowFilter {
         let needle: String
         let regex: NSRegularExpression?
+        let inverted: Bool
 
         init?(_ text: String?) {
-            guard let text, !text.isEmpty else { return nil }
+            guard var text, !text.isEmpty else { return nil }
+            inverted = text.hasPrefix("!")
+            if inverted { text.removeFirst() }
+            guard !text.isEmpty else { return nil }
             needle = text.lowercased()
             regex = try? NSRegularExpression(pattern: text, options: [.caseInsensitive])
         }
 
         func matches(_ fields: [String]) -> Bool {
             let line = fields.joined(separator: " ")
-            if line.lowercased().contains(needle) { return true }
-            guard let regex else { return false }
-            return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+            let hit: Bool
+            if line.lowercased().contains(needle) {
+                hit = true
+            } else if let regex {
+                hit = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+            } else {
+                hit = false
+            }
+            return hit != inverted
         }
     }
 

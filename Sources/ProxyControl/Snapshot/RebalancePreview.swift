@@ -31,3 +31,39 @@ public struct RebalancePreview: Sendable, Hashable {
         self.moves = moves
     }
 }
+extension RebalancePreview {
+    /// Clients moving from one node to another on one route.
+    public struct Flow: Sendable, Hashable {
+        public var routeID: String
+        public var from: String
+        /// nil when the route would have no usable node.
+        public var to: String?
+        public var count: Int
+    }
+
+    /// The moves grouped by route and by (from → to), largest first (ties by route, then nodes): what an operator
+    /// reads before the one-by-one list.
+    public var flows: [Flow] {
+        var counts: [FlowKey: Int] = [:]
+        for m in moves { counts[FlowKey(routeID: m.routeID, from: m.from, to: m.to), default: 0] += 1 }
+        return counts.map { Flow(routeID: $0.key.routeID, from: $0.key.from, to: $0.key.to, count: $0.value) }
+            .sorted { a, b in
+                if a.count != b.count { return a.count > b.count }
+                if a.routeID != b.routeID { return a.routeID < b.routeID }
+                if a.from != b.from { return a.from < b.from }
+                return (a.to ?? "") < (b.to ?? "")
+            }
+    }
+
+    /// Moving clients per route, largest first.
+    public var movesPerRoute: [(routeID: String, count: Int)] {
+        Dictionary(grouping: moves, by: \.routeID).map { ($0.key, $0.value.count) }
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.routeID < $1.routeID }
+    }
+
+    private struct FlowKey: Hashable {
+        var routeID: String
+        var from: String
+        var to: String?
+    }
+}
