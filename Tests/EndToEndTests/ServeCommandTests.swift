@@ -79,7 +79,9 @@ struct ServeCommandTests {
         let pub = try ChildProcess(tools["mosquitto_pub"]!, ["-h", "127.0.0.1", "-p", "\(port)", "-i", "cmd-test",
                                                              "-t", "t", "-m", "m", "-V", "mqttv311"])
         #expect(await pub.wait(timeout: 10) == 0, "\(pub.text)")
-        #expect(serve.text.contains("proxy request to \(broker.address)"))
+        // Log lines are written by a batching thread: wait for the line rather than read at once.
+        #expect(await eventually(timeout: 5) { serve.text.contains("proxy request to \(broker.address)") },
+                "\(serve.text)")
         kill(serve.pid, SIGTERM)
         #expect(await serve.child.wait(timeout: 10) == 0)
         #expect(serve.text.contains("engine stopped"))
