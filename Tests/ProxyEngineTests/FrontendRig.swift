@@ -77,6 +77,8 @@ struct FrontendRig {
     let client: EmbeddedChannel
     let connector: ScriptedConnector
     let registry: ConnectionRegistry
+    /// The front handler, held weakly: a spliced relay must not keep it (or its environment) alive.
+    let frontRef: WeakFront
 
     init(routes: [(String, JSONValue)], settings: EngineSettings = EngineSettings(), registry: ConnectionRegistry? = nil,
          connector: ScriptedConnector? = nil, listener: ListenerPolicy = ListenerPolicy(),
@@ -107,7 +109,9 @@ struct FrontendRig {
         if listener.acceptsProxyHeader {
             try client.pipeline.syncOperations.addHandler(ProxyHeaderReader(maxLength: settings.prereadMaxBytes))
         }
-        try client.pipeline.syncOperations.addHandler(FrontendHandler(env: env, admission: admission))
+        let front = FrontendHandler(env: env, admission: admission)
+        frontRef = WeakFront(front)
+        try client.pipeline.syncOperations.addHandler(front)
         client.localAddress = try SocketAddress(ipAddress: "127.0.0.1", port: 9100)
         self.connector = connector
         self.registry = registry
@@ -143,6 +147,9 @@ struct FrontendRig {
     var snapshot: EngineSnapshot { registry.snapshot() }
 
     /// Whether the front handler is still in the client's pipeline (it leaves once the relay is glued).
+    /// Whether the front handler still exists anywhere (not only in the pipeline).
+    var frontHandlerAlive: Bool { frontRef.handler != nil }
+
     var frontHandlerPresent: Bool {
         (try? client.pipeline.syncOperations.handler(type: FrontendHandler.self)) != nil
     }
@@ -170,4 +177,10 @@ func plainRoute(level: Int = 4, type: String = "chash", nodes: [String], extra: 
 func connectBytes(_ clientID: String, level: UInt8 = 4) -> [UInt8] {
     Array(ConnectPacket(protocolName: level == 3 ? "MQIsdp" : "MQTT", protocolLevel: level, clientID: clientID)
         .encoded.readableBytesView)
+}
+
+/// A weak reference to a front handler.
+final class WeakFront {
+    weak var handler: FrontendHandler?
+    init(_ handler: FrontendHandler) { self.handler = handler }
 }

@@ -21,6 +21,8 @@ struct FrontendStateTests {
         #expect(rig.connector.asked.count == 1)
         #expect(try rig.sentToBroker() == connect)
         #expect(!rig.frontHandlerPresent)
+        // Nothing keeps the front handler once the relay is spliced (it holds the whole environment).
+        #expect(!rig.frontHandlerAlive)
         let info = try #require(rig.snapshot.connections.first)
         #expect(info.clientID == "sensor-1")
         #expect(info.node == rig.connector.asked[0])

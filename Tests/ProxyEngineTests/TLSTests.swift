@@ -17,8 +17,10 @@ struct TLSTests {
         -> TestClient
     {
         let client = try await proxy.client(tls: options)
+        // With TLS 1.3 the client's handshake ends before the proxy has checked its certificate: a refused client
+        // may find the connection closed by the time it sends (the test then checks the close).
         if await client.waitForHandshake() {
-            try await client.send(ConnectBytes.make(clientID: clientID))
+            try? await client.send(ConnectBytes.make(clientID: clientID))
         }
         return client
     }

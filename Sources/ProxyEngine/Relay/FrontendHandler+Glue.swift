@@ -61,9 +61,9 @@ extension FrontendHandler {
             registry.record(.retry, routeID: route.route.id, clientID: clientID, remote: addresses.remoteIP,
                             node: node, message: "connected on attempt \(attempts.attempts)")
         }
-        // Built only when info lines are written (see `logger`).
-        let logger = logs(.info) ? self.logger : nil
-        logger?.info("proxy request to \(node)")
+        // Built only when info lines are written (see `logger`); the last line's logger is built when it is written.
+        if logs(.info) { logger.info("proxy request to \(node)") }
+        let endLogger = logs(.info) ? env.logger : nil
 
         // Either side closing closes the other; the relay ends when both are closed. Both channels are on this
         // event loop, so the count in `relay` needs no lock.
@@ -74,15 +74,22 @@ extension FrontendHandler {
             let (cause, detail) = live.closedByOperator.load(ordering: .relaxed)
                 ? (.evicted, "disconnected by operator") : relay.end ?? (.error, "closed")
             registry.unregister(live, cause: cause, detail: detail)
-            logger?.info("relay ended: \(cause.rawValue)\(detail.map { " (\($0))" } ?? "")",
-                         metadata: ["cause": "\(cause.rawValue)"])
+            guard let endLogger else { return }
+            let i = live.info
+            FrontendHandler.connectionLogger(endLogger, remote: "\(i.remoteAddress):\(i.remotePort)", via: i.via,
+                                             tls: i.tls, route: i.routeID, clientID: i.clientID)
+                .info("relay ended: \(cause.rawValue)\(detail.map { " (\($0))" } ?? "")",
+                      metadata: ["cause": "\(cause.rawValue)"])
         }
-        context.channel.closeFuture.assumeIsolated().whenComplete { _ in
+        // The closures hold the channels, never `context`: it would keep this handler (and its whole environment)
+        // alive for as long as the relay lasts.
+        let clientChannel = context.channel
+        clientChannel.closeFuture.assumeIsolated().whenComplete { _ in
             upstreamChannel.close(promise: nil)
             if relay.sideClosed() { ended() }
         }
         upstreamChannel.closeFuture.assumeIsolated().whenComplete { _ in
-            context.channel.close(promise: nil)
+            clientChannel.close(promise: nil)
             if relay.sideClosed() { ended() }
         }
 
