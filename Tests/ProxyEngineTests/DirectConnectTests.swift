@@ -64,7 +64,9 @@ struct DirectConnectTests {
                     first: ByteBuffer(bytes: [0x10, 0x00]), on: group.next()).get()
                 Issue.record("connected to a closed port")
             } catch let error as UpstreamConnectError {
-                #expect(error.description == "connection refused")
+                // connect() itself says so, or NIO closes the socket on the error event first.
+                #expect(["connection refused", "connection refused or reset while connecting"]
+                    .contains(error.description), "\(error)")
             }
         }
     }

@@ -67,8 +67,20 @@ public enum ExternalTools {
     }
 
     /// A TCP port that was free a moment ago on 127.0.0.1.
+    ///
+    /// Picked below the kernel's ephemeral range (32768 and up by default): a port from that range, once released,
+    /// can be taken by any test's outgoing connection before the server started on it binds (EADDRINUSE seen in
+    /// clean-clone runs). Random ports in 20000–32000 are checked by binding them.
     public static func freePort() throws -> Int {
         let group = MultiThreadedEventLoopGroup.singleton
+        for _ in 0..<200 {
+            let candidate = Int.random(in: 20_000..<32_000)
+            guard let ch = try? ServerBootstrap(group: group).bind(host: "127.0.0.1", port: candidate).wait() else {
+                continue
+            }
+            try ch.close().wait()
+            return candidate
+        }
         let ch = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
         let port = ch.localAddress?.port ?? 0
         try ch.close().wait()

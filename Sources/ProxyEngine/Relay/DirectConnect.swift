@@ -101,6 +101,9 @@ struct UpstreamConnectError: Error, CustomStringConvertible {
             self.init(errno: io.errnoCode)
         } else if let already = error as? UpstreamConnectError {
             self = already
+        } else if let channel = error as? ChannelError, channel == .ioOnClosedChannel || channel == .eof {
+            // NIO closed the socket on its error event before the write could fail with the errno itself.
+            self.init(text: "connection refused or reset while connecting")
         } else {
             self.init(text: "\(error)")
         }
