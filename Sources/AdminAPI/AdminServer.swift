@@ -38,6 +38,7 @@ public enum AdminServer {
         StoreRoutes(store: store).register(on: router)
         if let engine {
             StatusRoutes(engine: engine).register(on: router)
+            StreamRoute(engine: engine).register(on: router)
             NodeRoutes(engine: engine).register(on: router)
         }
         if let metrics {

@@ -112,15 +112,7 @@ struct StatusRoutes: Sendable {
             since = n
         }
         let events = engine.snapshot().events.filter { $0.sequence > since }
-        let items: [JSONValue] = events.map { e in
-            [
-                "sequence": .int(e.sequence), "time": .double(e.time), "kind": .string(e.kind.rawValue),
-                "route_id": e.routeID.map(JSONValue.string) ?? .null,
-                "client_id": e.clientID.map(JSONValue.string) ?? .null,
-                "remote_addr": e.remote.map(JSONValue.string) ?? .null,
-                "node": e.node.map(JSONValue.string) ?? .null, "message": .string(e.message),
-            ]
-        }
+        let items = events.map(EventJSON.encode)
         return JSONResponse.make(.ok, ["events": .array(items), "next": .int(events.last?.sequence ?? since)])
     }
 }

@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import ProxyControl
+import ProxyModel
+import ServiceLifecycle
+
+/// `GET /v1/stream`: server-sent events for a console or a script that follows an instance without polling every
+/// view. The first message (`hello`) carries the snapshot version and the newest event's sequence; then, whenever
+/// the engine's snapshot version moves, one `change` message with the new version, the open connection count and
+/// the events recorded since the last message — at most two messages a second however busy the instance is, so
+/// a follower costs the instance a bounded amount. Idle streams get a comment every 15 s (proxies keep them open).
+/// `since=N` starts after event N; `max_messages=N` ends the stream after N messages (scripts, tests).
+struct StreamRoute: Sendable {
+    let engine: any EngineControl
+
+    /// Shortest time between two `change` messages.
+    static let minInterval = 0.5
+    /// Events per message at most; the count of those left out is sent as `events_dropped`.
+    static let maxEvents = 500
+    static let keepAlive = 15.0
+
+    func register(on router: Router<AdminContext>) {
+        router.get("/v1/stream") { request, _ in try stream(request) }
+    }
+
+    func stream(_ request: Request) throws -> Response {
+        let q = request.uri.queryParameters
+        var since: Int?
+        if let s = q.get("since") {
+            guard let n = Int(s), n >= 0 else { throw AdminError(.badRequest, "invalid since: must be an integer ≥ 0") }
+            since = n
+        }
+        var limit = Int.max
+        if let s = q.get("max_messages") {
+            guard let n = Int(s), n > 0 else {
+                throw AdminError(.badRequest, "invalid max_messages: must be an integer ≥ 1")
+            }
+            limit = n
+        }
+        let engine = self.engine
+        let (start, limitCount) = (since, limit)
+        let body = ResponseBody { writer in
+            var snapshot = engine.snapshot()
+            var last = start ?? snapshot.events.last?.sequence ?? 0
+            var version = snapshot.version
+            try await writer.write(Self.message("hello", ["version": .int(version), "next": .int(last)]))
+            var sent = 1
+            var quietSince = Date()
+            while sent < limitCount, !Task.isCancelled, !Task.isShuttingDownGracefully {
+                let now = await engine.nextVersion(after: version, timeout: 1)
+                if now == version {
+                    if Date().timeIntervalSince(quietSince) >= Self.keepAlive {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        quietSince = Date()
+                    }
+                    continue
+                }
+                snapshot = engine.snapshot()
+                version = snapshot.version
+                let fresh = snapshot.events.filter { $0.sequence > last }
+                last = fresh.last?.sequence ?? last
+                let shown = fresh.suffix(Self.maxEvents)
+                try await writer.write(Self.message("change", [
+                    "version": .int(version), "open_connections": .int(snapshot.openConnections),
+                    "events": .array(shown.map(EventJSON.encode)), "events_dropped": .int(fresh.count - shown.count),
+                    "next": .int(last),
+                ]))
+                sent += 1
+                quietSince = Date()
+                try? await Task.sleep(nanoseconds: UInt64(Self.minInterval * 1e9))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                        body: body)
+    }
+
+    static func message(_ event: String, _ data: JSONValue) -> ByteBuffer {
+        ByteBuffer(string: "event: \(event)\ndata: \(data.jsonText)\n\n")
+    }
+}
+
+/// An engine event as the admin API shows it (`/v1/events` and `/v1/stream`).
+enum EventJSON {
+    static func encode(_ e: EngineEvent) -> JSONValue {
+        [
+            "sequence": .int(e.sequence), "time": .double(e.time), "kind": .string(e.kind.rawValue),
+            "route_id": e.routeID.map(JSONValue.string) ?? .null,
+            "client_id": e.clientID.map(JSONValue.string) ?? .null,
+            "remote_addr": e.remote.map(JSONValue.string) ?? .null,
+            "node": e.node.map(JSONValue.string) ?? .null, "message": .string(e.message),
+        ]
+    }
+}
