@@ -9,7 +9,8 @@ import ServiceLifecycle
 /// the engine's snapshot version moves, one `change` message with the new version, the open connection count and
 /// the events recorded since the last message — at most two messages a second however busy the instance is, so
 /// a follower costs the instance a bounded amount. Idle streams get a comment every 15 s (proxies keep them open).
-/// `since=N` starts after event N; `max_messages=N` ends the stream after N messages (scripts, tests).
+/// `since=N` starts after event N; `events=N` sends at most N events per message (0: only versions and counts,
+/// for a follower that does not show the log); `max_messages=N` ends the stream after N messages (scripts, tests).
 struct StreamRoute: Sendable {
     let engine: any EngineControl
 
@@ -37,8 +38,15 @@ struct StreamRoute: Sendable {
             }
             limit = n
         }
+        var perMessage = Self.maxEvents
+        if let s = q.get("events") {
+            guard let n = Int(s), (0...Self.maxEvents).contains(n) else {
+                throw AdminError(.badRequest, "invalid events: must be an integer from 0 to \(Self.maxEvents)")
+            }
+            perMessage = n
+        }
         let engine = self.engine
-        let (start, limitCount) = (since, limit)
+        let (start, limitCount, eventCount) = (since, limit, perMessage)
         let body = ResponseBody { writer in
             var snapshot = engine.snapshot()
             var last = start ?? snapshot.events.last?.sequence ?? 0
@@ -59,7 +67,7 @@ struct StreamRoute: Sendable {
                 version = snapshot.version
                 let fresh = snapshot.events.filter { $0.sequence > last }
                 last = fresh.last?.sequence ?? last
-                let shown = fresh.suffix(Self.maxEvents)
+                let shown = fresh.suffix(eventCount)
                 try await writer.write(Self.message("change", [
                     "version": .int(version), "open_connections": .int(snapshot.openConnections),
                     "events": .array(shown.map(EventJSON.encode)), "events_dropped": .int(fresh.count - shown.count),

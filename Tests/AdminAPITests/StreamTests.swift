@@ -71,6 +71,9 @@ struct StreamTests {
                 #expect(limit.json?["error_msg"]?.stringValue?.contains("max_messages") == true)
                 let noKey = try await client.call(.get, "/v1/stream?max_messages=1", key: nil)
                 #expect(noKey.status == .unauthorized)
+                let events = try await client.call(.get, "/v1/stream?events=501")
+                #expect(events.status == .badRequest)
+                #expect(events.json?["error_msg"]?.stringValue?.contains("events") == true)
                 let one = try await client.call(.get, "/v1/stream?max_messages=1")
                 #expect(Self.messages(one.text).map(\.event) == ["hello"])
             }
