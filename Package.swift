@@ -182,10 +182,10 @@ let package = Package(
             name: "MicroBench",
             dependencies: ["MQTTCodec", "LoadBalancing", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // libFuzzer entry point for the CONNECT decoder; see scripts/fuzz-connect.sh.
+        // libFuzzer entry point for the wire parsers (CONNECT and framing, PROXY headers); see scripts/fuzz.sh.
         .executableTarget(
             name: "ConnectFuzzer",
-            dependencies: ["MQTTCodec", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["MQTTCodec", "ProxyProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
 
         // The APISIX test vectors (one copy of each) and their loader, for every test target that checks them.
@@ -214,7 +214,11 @@ let package = Package(
             dependencies: ["MQTTCodec", "APISIXFixtures"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "ProxyProtocolTests", dependencies: ["ProxyProtocol", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(
+            name: "ProxyProtocolTests",
+            dependencies: ["ProxyProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "LoadBalancingTests",
             dependencies: ["LoadBalancing", "ProxyModel", "APISIXFixtures"]

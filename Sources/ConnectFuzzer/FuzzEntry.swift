@@ -1,13 +1,34 @@
+import Foundation
 import MQTTCodec
 import NIOCore
 
-/// libFuzzer entry point: decodes `data` as the first bytes of a connection and checks the decoder's
+/// Which parser the inputs go to: `FUZZ_TARGET=connect` (the default: the CONNECT decoder and the MQTT framing)
+/// or `proxy-header` (the PROXY protocol v1/v2 decoder). One driver serves every target.
+enum FuzzTarget: String {
+    case connect
+    case proxyHeader = "proxy-header"
+
+    static let selected: FuzzTarget = {
+        guard let name = getenv("FUZZ_TARGET").map({ String(cString: $0) }), !name.isEmpty else { return .connect }
+        guard let target = FuzzTarget(rawValue: name) else {
+            fatalError("unknown FUZZ_TARGET \(name) (connect, proxy-header)")
+        }
+        return target
+    }()
+}
+
+/// libFuzzer entry point: decodes `data` as the first bytes of a connection and checks the selected parser's
 /// invariants, trapping (via `precondition`) on any violation.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size))
-    ConnectInvariants.check(input)
-    FrameInvariants.check(input)
+    switch FuzzTarget.selected {
+    case .connect:
+        ConnectInvariants.check(input)
+        FrameInvariants.check(input)
+    case .proxyHeader:
+        ProxyHeaderInvariants.check(input)
+    }
     return 0
 }
 

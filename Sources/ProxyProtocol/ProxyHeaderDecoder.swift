@@ -72,8 +72,18 @@ public enum ProxyHeaderDecoder {
         return value
     }
 
+    /// A character of a numeric address: digits and dots, and for IPv6 hex digits and colons too.
+    private static func numeric(_ c: UInt8, v6: Bool) -> Bool {
+        if (0x30...0x39).contains(c) || c == 0x2E { return true }
+        guard v6 else { return false }
+        return (0x41...0x46).contains(c) || (0x61...0x66).contains(c) || c == 0x3A
+    }
+
     private static func address(_ text: String, port: Int, v6: Bool) -> SocketAddress? {
-        guard let address = try? SocketAddress(ipAddress: text, port: port) else { return nil }
+        // Numeric addresses only: the system parser also takes an IPv6 zone (`::1%1`, `fe80::1%eth0`), which a
+        // header must not carry (found by fuzzing).
+        guard text.utf8.allSatisfy({ numeric($0, v6: v6) }), let address = try? SocketAddress(ipAddress: text, port: port)
+        else { return nil }
         switch address {
         case .v4: return v6 ? nil : address
         case .v6: return v6 ? address : nil

@@ -127,6 +127,10 @@ private func hex(_ s: String) -> [UInt8] {
         ("PROXY TCP4 01.2.3.4 5.6.7.8 1 2\r\n", "IPv4"),
         ("PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n", "UDP4"),
         ("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", "without CR"),
+        // Found by fuzzing: the system parser takes IPv6 zones, a header must not.
+        ("PROXY TCP6 2001:db8::1 ::%1 40000 8883\r\n", "IPv6"),
+        ("PROXY TCP6 fe80::1%lo ::1 1 2\r\n", "IPv6"),
+        ("PROXY TCP4 1.2.3.4%1 5.6.7.8 1 2\r\n", "IPv4"),
     ])
     func malformedV1(line: String, says: String) {
         guard case .malformed(let why) = decode(Array(line.utf8)) else {
