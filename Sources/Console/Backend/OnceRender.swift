@@ -10,8 +10,9 @@ public enum OnceRender {
                             adminAddress: String? = nil, readonly: Bool = false) -> String
     {
         let controller = ConsoleController(readonly: readonly)
-        _ = controller.handle(.char(Character(String(view.rawValue))), data: data(engine, store, adminAddress))
-        let grid = controller.render(data: data(engine, store, adminAddress), width: width, height: height)
+        let frame = data(engine, store, adminAddress)
+        _ = controller.handle(.char(Character(String(view.rawValue))), data: frame)
+        let grid = controller.render(data: frame, width: width, height: height)
         return ScreenDump.text(grid)
     }
 
