@@ -62,6 +62,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -103,6 +104,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The engine control protocol over other instances' admin APIs: what `console --attach` drives (one instance
+        // or a fleet, merged).
+        .target(
+            name: "RemoteControl",
+            dependencies: [
+                "ProxyControl", "ProxyModel", "RouteStore",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The ncursesw C library, for the console's terminal backend.
         .systemLibrary(name: "CNCursesw", path: "Sources/CNCursesw", providers: [.apt(["libncurses-dev"])]),
         // The operator console: pure state, views on an off-screen grid, and the curses backend.
@@ -119,6 +131,7 @@ let package = Package(
             name: "mqtt-proxy",
             dependencies: [
                 "ProxyEngine", "ProxyControl", "ProxyModel", "RouteStore", "AdminAPI", "Console", "Demo", "DemoBroker",
+                "RemoteControl",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -247,6 +260,15 @@ let package = Package(
                 "DemoBroker", "MQTTCodec", "ProxyTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RemoteControlTests",
+            dependencies: [
+                "RemoteControl", "AdminAPI", "ProxyEngine", "ProxyControl", "ProxyModel", "RouteStore", "ProxyTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

@@ -17,8 +17,13 @@ public struct AdminSettings: Sendable {
     public var proxyMode: ProxyMode
     /// Largest request body accepted, in bytes (413 above).
     public var bodyLimit: Int
+    /// This instance's `instance_id`, shown by `/v1/summary` (an attached console names the instance by it).
+    public var instanceID: String?
 
-    public init(admin: AdminConfig, proxyMode: ProxyMode = .httpAndStream, bodyLimit: Int = 1024 * 1024) {
+    public init(admin: AdminConfig, proxyMode: ProxyMode = .httpAndStream, bodyLimit: Int = 1024 * 1024,
+                instanceID: String? = nil)
+    {
+        self.instanceID = instanceID
         self.admin = admin
         self.proxyMode = proxyMode
         self.bodyLimit = bodyLimit
@@ -37,7 +42,7 @@ public enum AdminServer {
             .register(on: router)
         StoreRoutes(store: store).register(on: router)
         if let engine {
-            StatusRoutes(engine: engine).register(on: router)
+            StatusRoutes(engine: engine, store: store, instanceID: settings.instanceID).register(on: router)
             StreamRoute(engine: engine).register(on: router)
             NodeRoutes(engine: engine).register(on: router)
         }

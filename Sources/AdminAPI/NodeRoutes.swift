@@ -4,13 +4,13 @@ import ProxyControl
 import ProxyModel
 
 /// `/v1/nodes`: every broker node's health and drain; `POST`/`DELETE /v1/nodes/{ip:port}/drain` start and end a
-/// drain (admin keys only: the auth middleware refuses viewers anything but GET).
+/// drain (`POST …?dry_run=true` only tells where its clients would go) (admin keys only: the auth middleware refuses viewers anything but GET).
 struct NodeRoutes: Sendable {
     let engine: any EngineControl
 
     func register(on router: Router<AdminContext>) {
         router.get("/v1/nodes") { _, _ in
-            let nodes = engine.snapshot().health.map(NodeRoutes.json)
+            let nodes = engine.snapshot().health.map(SnapshotJSON.health)
             return JSONResponse.make(.ok, ["nodes": .array(nodes), "total": .int(nodes.count)])
         }
         router.get("/v1/nodes/:node") { _, context in
@@ -18,11 +18,17 @@ struct NodeRoutes: Sendable {
             guard let health = engine.snapshot().health.first(where: { $0.node == node }) else {
                 throw AdminError(.notFound, "no stream route uses node \(node)")
             }
-            return JSONResponse.make(.ok, ["node": NodeRoutes.json(health)])
+            return JSONResponse.make(.ok, ["node": SnapshotJSON.health(health)])
         }
         router.post("/v1/nodes/:node/drain") { request, context in
             let node = try NodeRoutes.node(context)
             let (rate, reference) = try await NodeRoutes.drainRequest(request)
+            if request.uri.queryParameters.get("dry_run") == "true" {
+                // Where its chash-placed clients would go; nothing is drained.
+                let preview = await engine.previewDrain(node: node)
+                return JSONResponse.make(.ok, ["dry_run": true, "node": .string(node),
+                                               "rebalance": SnapshotJSON.rebalance(preview)])
+            }
             let outcome: Result<NodeHealth, ControlError>
             do throws(ControlError) {
                 outcome = .success(try await engine.drain(node: node, evictPerSecond: rate, serverReference: reference))
@@ -31,7 +37,7 @@ struct NodeRoutes: Sendable {
             }
             switch outcome {
             case .success(let health):
-                return JSONResponse.make(.ok, ["node": NodeRoutes.json(health)])
+                return JSONResponse.make(.ok, ["node": SnapshotJSON.health(health)])
             case .failure(let error):
                 switch error {
                 case .unknownNode: throw AdminError(.notFound, error.description)
@@ -43,7 +49,7 @@ struct NodeRoutes: Sendable {
             let node = try NodeRoutes.node(context)
             guard await engine.undrain(node: node) else { throw AdminError(.notFound, "node \(node) is not drained") }
             let health = engine.snapshot().health.first { $0.node == node }
-            return JSONResponse.make(.ok, ["node": health.map(NodeRoutes.json) ?? .null, "drained": false])
+            return JSONResponse.make(.ok, ["node": health.map(SnapshotJSON.health) ?? .null, "drained": false])
         }
     }
 
@@ -86,22 +92,5 @@ struct NodeRoutes: Sendable {
             reference = s
         }
         return (rate, reference)
-    }
-
-    /// One node as `/v1/nodes` shows it.
-    static func json(_ n: NodeHealth) -> JSONValue {
-        [
-            "node": .string(n.node), "healthy": .bool(n.healthy), "state": .string(n.state),
-            "reason": n.reason.map(JSONValue.string) ?? .null, "since": n.since.map { .int(Int($0)) } ?? .null,
-            "check": n.checkType.map(JSONValue.string) ?? .null, "draining": .bool(n.draining),
-            "drain": n.drain.map { d in
-                [
-                    "evict_per_second": d.evictPerSecond.map(JSONValue.double) ?? .null,
-                    "server_reference": d.serverReference.map(JSONValue.string) ?? .null,
-                    "since": .int(Int(d.since)), "evicted": .int(d.evicted),
-                ]
-            } ?? .null,
-            "active": .int(n.active), "upstreams": .array(n.upstreams.map(JSONValue.string)),
-        ]
     }
 }

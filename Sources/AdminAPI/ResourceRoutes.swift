@@ -152,7 +152,7 @@ struct ResourceRoutes: Sendable {
             "value": change.value,
         ]
         if let previous = change.previous { out["previous"] = previous }
-        if let rebalance = preview.rebalance { out["rebalance"] = RebalanceJSON.encode(rebalance) }
+        if let rebalance = preview.rebalance { out["rebalance"] = SnapshotJSON.rebalance(rebalance) }
         return JSONResponse.make(.ok, out)
     }
 

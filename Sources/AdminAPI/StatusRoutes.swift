@@ -2,56 +2,59 @@ import Foundation
 import Hummingbird
 import ProxyControl
 import ProxyModel
+import RouteStore
 
-/// Our own live-status API under `/v1/` (keys documented in the README; they are stable).
+/// Our own live-status API under `/v1/` (keys documented in the README; they are stable). The JSON forms are
+/// `SnapshotJSON`'s, which an attached console reads back.
 struct StatusRoutes: Sendable {
     let engine: any EngineControl
+    let store: any RouteStore
+    /// This instance's `instance_id`, for `/v1/summary`.
+    let instanceID: String?
 
     func register(on router: Router<AdminContext>) {
-        router.get("/v1/connections") { request, _ in connections(request) }
+        router.get("/v1/connections") { request, _ in try connections(request) }
+        router.delete("/v1/connections/:id") { _, context in try await disconnect(context) }
         router.get("/v1/mappings") { request, _ in mappings(request) }
         router.get("/v1/routes/stats") { _, _ in routeStats() }
         router.get("/v1/events") { request, _ in try events(request) }
+        router.get("/v1/summary") { _, context in await summary(context) }
     }
 
-    func connections(_ request: Request) -> Response {
+    /// The relayed connections; `route`, `node` and `client_id` (a prefix) filter them, `after_id=N` keeps those
+    /// with a larger id (new since a follower's last look: ids only grow), `ids=1,2,3` keeps those listed.
+    func connections(_ request: Request) throws -> Response {
         let q = request.uri.queryParameters
         let now = Date().timeIntervalSince1970
         var conns = engine.snapshot().connections
         if let route = q.get("route") { conns = conns.filter { $0.routeID == route } }
         if let node = q.get("node") { conns = conns.filter { $0.node == node } }
         if let prefix = q.get("client_id") { conns = conns.filter { $0.clientID?.hasPrefix(prefix) == true } }
-        let items: [JSONValue] = conns.map { c in
-            [
-                "id": .int(Int(c.id)), "client_id": c.clientID.map(JSONValue.string) ?? .null,
-                "username": c.username.map(JSONValue.string) ?? .null,
-                "protocol_level": c.protocolLevel.map(JSONValue.int) ?? .null,
-                "keep_alive": c.keepAlive.map(JSONValue.int) ?? .null,
-                "clean_start": c.cleanStart.map(JSONValue.bool) ?? .null,
-                "remote_addr": .string(c.remoteAddress), "remote_port": .int(c.remotePort),
-                "server_addr": .string(c.localAddress), "server_port": .int(c.localPort),
-                "route_id": .string(c.routeID), "node": .string(c.node),
-                "hash_key": c.hashKey.map(JSONValue.string) ?? .null,
-                "ring_point": c.ringPoint.map(JSONValue.int) ?? .null,
-                "attempts": .int(c.attempts), "started_at": .double(c.startedAt),
-                "age_seconds": .double((now - c.startedAt).rounded(toPlaces: 3)),
-                "bytes_in": .int(c.bytesIn), "bytes_out": .int(c.bytesOut),
-                "tls": c.tls.map(StatusRoutes.tlsJSON) ?? .null,
-                "idle_limit": .double(c.idleLimit), "via": c.via.map(JSONValue.string) ?? .null,
-                "broker_connack": c.brokerConnack.map(JSONValue.int) ?? .null,
-            ]
+        if let text = q.get("after_id") {
+            guard let after = UInt64(text) else { throw AdminError(.badRequest, "invalid after_id: must be an integer ≥ 0") }
+            conns = conns.filter { $0.id > after }
         }
+        if let text = q.get("ids") {
+            let wanted = text.split(separator: ",").map { UInt64($0) }
+            guard !wanted.contains(nil) else {
+                throw AdminError(.badRequest, "invalid ids: expected connection ids separated by commas")
+            }
+            let set = Set(wanted.compactMap { $0 })
+            conns = conns.filter { set.contains($0.id) }
+        }
+        let items = conns.map { SnapshotJSON.connection($0, now: now) }
         return JSONResponse.make(.ok, ["connections": .array(items), "total": .int(items.count)])
     }
 
-    /// A connection's TLS details: `{version, sni, ssl_id, client_cn, client_sans, client_subject}`.
-    static func tlsJSON(_ t: TLSDetails) -> JSONValue {
-        [
-            "version": .string(t.version), "sni": t.sni.map(JSONValue.string) ?? .null,
-            "ssl_id": t.sslID.map(JSONValue.string) ?? .null, "client_cn": t.clientCN.map(JSONValue.string) ?? .null,
-            "client_sans": .array(t.clientSANs.map(JSONValue.string)),
-            "client_subject": t.clientSubject.map(JSONValue.string) ?? .null,
-        ]
+    /// `DELETE /v1/connections/{id}`: closes one relayed connection, both sides (the console's `x`).
+    func disconnect(_ context: AdminContext) async throws -> Response {
+        guard let text = context.parameters.get("id"), let id = UInt64(text) else {
+            throw AdminError(.badRequest, "invalid id: expected a connection id (an integer)")
+        }
+        guard await engine.disconnect(connectionID: id) else {
+            throw AdminError(.notFound, "no live connection has id \(id)")
+        }
+        return JSONResponse.make(.ok, ["disconnected": .int(Int(id))])
     }
 
     func mappings(_ request: Request) -> Response {
@@ -70,39 +73,16 @@ struct StatusRoutes: Sendable {
 
     func routeStats() -> Response {
         let snap = engine.snapshot()
-        let routes: [JSONValue] = snap.routes.map { r in
-            [
-                "route_id": .string(r.routeID), "active": .int(r.active), "total": .int(r.total),
-                "rejected": .object(.init(uniqueKeysWithValues: r.rejected.sorted { $0.key.rawValue < $1.key.rawValue }
-                    .map { ($0.key.rawValue, JSONValue.int($0.value)) })),
-                "bytes_in": .int(r.bytesIn), "bytes_out": .int(r.bytesOut),
-                "connect_failures": .int(r.connectFailures), "disconnects": StatusRoutes.causes(r.disconnects),
-            ]
-        }
-        let nodes: [JSONValue] = snap.nodes.map { n in
-            ["node": .string(n.node), "active": .int(n.active), "total": .int(n.total), "bytes_in": .int(n.bytesIn),
-             "bytes_out": .int(n.bytesOut), "connect_failures": .int(n.connectFailures), "failing": .bool(n.failing),
-             "disconnects": StatusRoutes.causes(n.disconnects),
-             "broker_connacks": .object(.init(uniqueKeysWithValues: n.connacks.sorted { $0.key < $1.key }
-                 .map { (ConnackLabel.text($0.key), JSONValue.int($0.value)) }))]
-        }
         return JSONResponse.make(.ok, [
-            "routes": .array(routes), "nodes": .array(nodes), "pending": .int(snap.pending),
-            "accepted": .int(snap.totalAccepted), "rejected": .int(snap.totalRejected),
-            "rejected_by_reason": .object(.init(uniqueKeysWithValues: snap.rejectedByReason
-                .sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key.rawValue, JSONValue.int($0.value)) })),
+            "routes": .array(snap.routes.map(SnapshotJSON.route)), "nodes": .array(snap.nodes.map(SnapshotJSON.node)),
+            "pending": .int(snap.pending), "accepted": .int(snap.totalAccepted), "rejected": .int(snap.totalRejected),
+            "rejected_by_reason": SnapshotJSON.counts(snap.rejectedByReason),
             "tls_handshakes": .int(snap.tlsHandshakes), "preread_bytes": .int(snap.prereadBytes),
             "open_connections": .int(snap.openConnections), "max_connections": .int(snap.connectionLimit),
             "descriptor_limit": .int(snap.descriptorLimit),
             "listeners": .array(snap.listeners.map(JSONValue.string)),
-            "uptime_seconds": .double((snap.takenAt - snap.startedAt).rounded(toPlaces: 3)),
+            "uptime_seconds": .double(SnapshotJSON.rounded(snap.takenAt - snap.startedAt, places: 3)),
         ])
-    }
-
-    /// `{cause: count}` for the causes seen.
-    static func causes(_ counts: [DisconnectCause: Int]) -> JSONValue {
-        .object(.init(uniqueKeysWithValues: counts.sorted { $0.key.rawValue < $1.key.rawValue }
-            .map { ($0.key.rawValue, JSONValue.int($0.value)) }))
     }
 
     func events(_ request: Request) throws -> Response {
@@ -112,31 +92,20 @@ struct StatusRoutes: Sendable {
             since = n
         }
         let events = engine.snapshot().events.filter { $0.sequence > since }
-        let items = events.map(EventJSON.encode)
-        return JSONResponse.make(.ok, ["events": .array(items), "next": .int(events.last?.sequence ?? since)])
+        return JSONResponse.make(.ok, ["events": .array(events.map(SnapshotJSON.event)),
+                                       "next": .int(events.last?.sequence ?? since)])
     }
-}
 
-/// JSON form of a rebalance preview (dry-run answers).
-enum RebalanceJSON {
-    static func encode(_ p: RebalancePreview) -> JSONValue {
-        [
-            "connected": .int(p.considered), "moving": .int(p.moves.count),
-            "flows": .array(p.flows.map { f in
-                ["route_id": .string(f.routeID), "from": .string(f.from), "to": f.to.map(JSONValue.string) ?? .null,
-                 "count": .int(f.count)]
-            }),
-            "moves": .array(p.moves.map { m in
-                ["client_id": m.clientID.map(JSONValue.string) ?? .null, "hash_key": .string(m.hashKey),
-                 "route_id": .string(m.routeID), "from": .string(m.from), "to": m.to.map(JSONValue.string) ?? .null]
-            }),
+    /// `/v1/summary`: everything but the connection list and the events (a few KB however busy the instance is),
+    /// with who this instance is, the store's revision and the role of the key that asked.
+    func summary(_ context: AdminContext) async -> Response {
+        var body = SnapshotJSON.summary(engine.snapshot())
+        body["instance"] = [
+            "id": instanceID.map(JSONValue.string) ?? .null,
+            "hostname": .string(ProcessInfo.processInfo.hostName), "version": .string(ProductVersion.current),
+            "role": context.role.map(JSONValue.string) ?? .null,
         ]
-    }
-}
-
-extension Double {
-    func rounded(toPlaces places: Int) -> Double {
-        let f = Foundation.pow(10.0, Double(places))
-        return (self * f).rounded() / f
+        body["store_revision"] = .int(await store.snapshot().revision)
+        return JSONResponse.make(.ok, body)
     }
 }

@@ -1,15 +1,18 @@
 import Foundation
 import Hummingbird
+import ProxyControl
 import ProxyModel
 import RouteStore
 
-/// `/v1/store`: where the routes come from and whether it answers; `/v1/fleet`: the instances registered in etcd.
+/// `/v1/store`: where the routes come from, whether it answers and the store's revision (followers poll it); `/v1/fleet`: the instances registered in etcd.
 struct StoreRoutes: Sendable {
     let store: any RouteStore
 
     func register(on router: Router<AdminContext>) {
         router.get("/v1/store") { _, _ in
-            JSONResponse.make(.ok, StoreRoutes.json(await store.status()))
+            var body = SnapshotJSON.store(await store.status())
+            body["revision"] = .int(await store.snapshot().revision)
+            return JSONResponse.make(.ok, body)
         }
         router.get("/v1/fleet") { _, _ in
             guard let etcd = store as? EtcdStore else {
@@ -28,14 +31,5 @@ struct StoreRoutes: Sendable {
                 "total": .int(members.count), "provider": "etcd",
             ])
         }
-    }
-
-    /// A store status as `/v1/store` shows it.
-    static func json(_ s: StoreStatus) -> JSONValue {
-        [
-            "provider": .string(s.provider), "location": .string(s.location), "reachable": .bool(s.reachable),
-            "since": .int(Int(s.since)), "last_error": s.lastError.map(JSONValue.string) ?? .null,
-            "source_revision": s.sourceRevision.map(JSONValue.int) ?? .null, "from_cache": .bool(s.fromCache),
-        ]
     }
 }

@@ -10,7 +10,10 @@ import ServiceLifecycle
 /// the events recorded since the last message — at most two messages a second however busy the instance is, so
 /// a follower costs the instance a bounded amount. Idle streams get a comment every 15 s (proxies keep them open).
 /// `since=N` starts after event N; `events=N` sends at most N events per message (0: only versions and counts,
-/// for a follower that does not show the log); `max_messages=N` ends the stream after N messages (scripts, tests).
+/// for a follower that does not show the log); `max_messages=N` ends the stream after N messages (scripts, tests);
+/// `connections=ids` adds the ids of the connections `opened` and `closed` since the last message (at most
+/// `maxIDs` each; past that `connections_resync: true` says to read the whole list again), so a follower keeps its
+/// copy of the connection list without reading it whole.
 struct StreamRoute: Sendable {
     let engine: any EngineControl
 
@@ -19,6 +22,8 @@ struct StreamRoute: Sendable {
     /// Events per message at most; the count of those left out is sent as `events_dropped`.
     static let maxEvents = 500
     static let keepAlive = 15.0
+    /// Opened or closed connection ids per message at most.
+    static let maxIDs = 1000
 
     func register(on router: Router<AdminContext>) {
         router.get("/v1/stream") { request, _ in try stream(request) }
@@ -45,12 +50,18 @@ struct StreamRoute: Sendable {
             }
             perMessage = n
         }
+        var followIDs = false
+        if let s = q.get("connections") {
+            guard s == "ids" else { throw AdminError(.badRequest, "invalid connections: the only value is ids") }
+            followIDs = true
+        }
         let engine = self.engine
-        let (start, limitCount, eventCount) = (since, limit, perMessage)
+        let (start, limitCount, eventCount, withIDs) = (since, limit, perMessage, followIDs)
         let body = ResponseBody { writer in
             var snapshot = engine.snapshot()
             var last = start ?? snapshot.events.last?.sequence ?? 0
             var version = snapshot.version
+            var known = withIDs ? Set(snapshot.connections.map(\.id)) : []
             try await writer.write(Self.message("hello", ["version": .int(version), "next": .int(last)]))
             var sent = 1
             var quietSince = Date()
@@ -68,11 +79,24 @@ struct StreamRoute: Sendable {
                 let fresh = snapshot.events.filter { $0.sequence > last }
                 last = fresh.last?.sequence ?? last
                 let shown = fresh.suffix(eventCount)
-                try await writer.write(Self.message("change", [
+                var body: JSONValue = [
                     "version": .int(version), "open_connections": .int(snapshot.openConnections),
-                    "events": .array(shown.map(EventJSON.encode)), "events_dropped": .int(fresh.count - shown.count),
+                    "events": .array(shown.map(SnapshotJSON.event)), "events_dropped": .int(fresh.count - shown.count),
                     "next": .int(last),
-                ]))
+                ]
+                if withIDs {
+                    let current = Set(snapshot.connections.map(\.id))
+                    let opened = current.subtracting(known).sorted()
+                    let closed = known.subtracting(current).sorted()
+                    known = current
+                    if opened.count > Self.maxIDs || closed.count > Self.maxIDs {
+                        body["connections_resync"] = true
+                    } else {
+                        body["opened"] = .array(opened.map { .int(Int($0)) })
+                        body["closed"] = .array(closed.map { .int(Int($0)) })
+                    }
+                }
+                try await writer.write(Self.message("change", body))
                 sent += 1
                 quietSince = Date()
                 try? await Task.sleep(nanoseconds: UInt64(Self.minInterval * 1e9))
@@ -85,18 +109,5 @@ struct StreamRoute: Sendable {
 
     static func message(_ event: String, _ data: JSONValue) -> ByteBuffer {
         ByteBuffer(string: "event: \(event)\ndata: \(data.jsonText)\n\n")
-    }
-}
-
-/// An engine event as the admin API shows it (`/v1/events` and `/v1/stream`).
-enum EventJSON {
-    static func encode(_ e: EngineEvent) -> JSONValue {
-        [
-            "sequence": .int(e.sequence), "time": .double(e.time), "kind": .string(e.kind.rawValue),
-            "route_id": e.routeID.map(JSONValue.string) ?? .null,
-            "client_id": e.clientID.map(JSONValue.string) ?? .null,
-            "remote_addr": e.remote.map(JSONValue.string) ?? .null,
-            "node": e.node.map(JSONValue.string) ?? .null, "message": .string(e.message),
-        ]
     }
 }

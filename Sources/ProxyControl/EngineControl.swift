@@ -1,4 +1,5 @@
 import ProxyModel
+import RouteStore
 
 /// What a client of the proxy engine may see and do: the console, the admin API and the demo hold one of these,
 /// never the engine itself, so a console can drive a remote instance through another implementation.
@@ -22,6 +23,12 @@ public protocol EngineControl: Sendable {
     /// For every live chash-placed connection, where its key would go under `proposed`; applies nothing.
     func previewRebalance(proposed: ProxyResources) async -> RebalancePreview
 
+    /// A change validated as `store` would validate it, with the live clients it would move; applies nothing. An
+    /// engine in this process asks `store` and works the moves out itself (`ChangePreview.make`); a remote one asks
+    /// each instance for a dry run, so the moves are those of the clients it relays.
+    func previewChange(_ kind: ResourceKind, id: String?, body: JSONValue, store: any RouteStore) async
+        throws(StoreError) -> ChangePreview
+
     /// Adds an operator's note to the event log (a demo step, a maintenance remark).
     func note(_ message: String, node: String?)
 
@@ -41,6 +48,14 @@ public protocol EngineControl: Sendable {
     /// Ends every relay as shutdown does (MQTT 5: DISCONNECT 0x8B server shutting down; 3.1.x: closed after what is
     /// in flight), at the configured rate; returns once none is left, or after `timeout` seconds with how many are.
     func endAllConnections(timeout: Double) async -> Int
+}
+
+extension EngineControl {
+    public func previewChange(_ kind: ResourceKind, id: String?, body: JSONValue, store: any RouteStore) async
+        throws(StoreError) -> ChangePreview
+    {
+        try await ChangePreview.make(kind, id: id, body: body, store: store, engine: self)
+    }
 }
 
 /// Why the engine refused an operator's request.

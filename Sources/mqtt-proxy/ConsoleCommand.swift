@@ -9,6 +9,7 @@ struct ConsoleCommand: AsyncParsableCommand {
 
     @OptionGroup var files: FileOptions
     @OptionGroup var log: LogOptions
+    @OptionGroup var attach: AttachOptions
 
     @Flag(name: .long, help: "Show everything but refuse every change (no add, edit, delete or disconnect).")
     var readonly = false
@@ -30,6 +31,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     func run() async throws {
         if once { return try await printOnce() }
         try requireTerminal()
+        if attach.isAttached { return try await attach.runConsole(files, log: log, readonly: readonly) }
         let resolved = try files.resolve()
         let logPath = log.logFile ?? resolved.loaded.config.engine.logFile ?? "mqtt-proxy.log"
         let runtime = try await Runtime.prepare(resolved, logLevel: log.logLevel, logFile: logPath)
@@ -56,6 +58,10 @@ struct ConsoleCommand: AsyncParsableCommand {
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
+        }
+        if attach.isAttached {
+            return try await attach.printOnce(files, view: ViewKind(rawValue: view)!, width: dimensions.width,
+                                              height: dimensions.height, readonly: readonly)
         }
         let resolved = try files.resolve()
         let runtime = try await Runtime.prepare(resolved, logLevel: log.logLevel ?? "error", logFile: log.logFile)

@@ -51,7 +51,8 @@ struct Runtime {
         let engineService = EngineService(engine: engine, store: store, listeners: listeners, logger: logger)
         let adminAddress = ReadyValue<String>()
         let admin = AdminServer.service(
-            settings: AdminSettings(admin: config.admin, proxyMode: config.proxyMode, bodyLimit: config.admin.bodyLimit),
+            settings: AdminSettings(admin: config.admin, proxyMode: config.proxyMode, bodyLimit: config.admin.bodyLimit,
+                                  instanceID: config.engine.resolvedInstanceID),
             store: store, engine: engine, metrics: prometheus, logger: Logger(label: "mqtt-proxy.admin"),
             fallbackToAnyPort: adminFallbackToAnyPort, listening: adminAddress)
         let listening = engineService.listening

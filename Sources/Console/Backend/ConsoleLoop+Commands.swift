@@ -169,8 +169,7 @@ extension ConsoleLoop {
         let bridge = env.bridge
         Task {
             do throws(StoreError) {
-                let preview = try await ChangePreview.make(.streamRoutes, id: id, body: body, store: store,
-                                                           engine: engine)
+                let preview = try await engine.previewChange(.streamRoutes, id: id, body: body, store: store)
                 bridge.post(.preview(preview.rebalance ?? RebalancePreview(considered: 0, moves: [])))
             } catch {
                 bridge.post(.report("stream route \(id): \(error.description)", isError: true))

@@ -71,7 +71,7 @@ public final class ConsoleService: Service, Sendable {
         try outcome.get()
         let snapshot = engine.snapshot()
         let open = snapshot.openConnections
-        if open > 0 {
+        if open > 0, !snapshot.isAttached {
             let drain = snapshot.drainTimeout
             FileHandle.standardError.write(Data(
                 "mqtt-proxy: console closed; draining \(open) open connection(s) for up to \(drain) s\n".utf8))

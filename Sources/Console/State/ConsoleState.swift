@@ -82,6 +82,8 @@ public struct ConsoleState: Sendable, Equatable {
     public var selection: [ViewKind: Int] = [:]
     public var top: [ViewKind: Int] = [:]
     public var filter: [ViewKind: String] = [:]
+    /// Attached to several instances: only this instance's connections and events are shown (`i` cycles).
+    public var instanceFilter: String?
     /// The filter being typed after `/`, or nil.
     public var filterDraft: String?
     public var sortColumn: [ViewKind: Int] = [:]

@@ -62,6 +62,17 @@ enum KeyHandling {
             state.selected = 0
             state.status = StatusMessage(text: current.hasPrefix("!") ? "showing rows that do not match"
                                                                       : "showing rows that match", isError: false)
+        case .instanceFilter:
+            let names = data.engine.instances.map(\.name)
+            guard names.count > 1 else {
+                state.status = StatusMessage(text: "not attached to several instances", isError: true)
+                return []
+            }
+            let next = state.instanceFilter.flatMap(names.firstIndex(of:)).map { $0 + 1 } ?? 0
+            state.instanceFilter = names.indices.contains(next) ? names[next] : nil
+            state.selection = [:]
+            state.status = StatusMessage(text: state.instanceFilter.map { "showing instance \($0) only" }
+                ?? "showing every instance", isError: false)
         case .copyClientID:
             let rows = ViewRows.connections(state, data)
             guard rows.indices.contains(state.selected) else { return [] }
@@ -122,10 +133,11 @@ enum KeyHandling {
         return []
     }
 
-    /// `q`: at once when no connection is open; otherwise asks first (default No), since quitting ends them.
+    /// `q`: at once when no connection is open or the console is attached (the instances go on without it);
+    /// otherwise asks first (default No), since quitting ends them.
     static func quitRequested(_ state: inout ConsoleState, _ data: ConsoleData) -> [ConsoleCommand] {
         let open = data.engine.openConnections
-        guard open > 0 else { return [.quit] }
+        guard open > 0, !data.engine.isAttached else { return [.quit] }
         state.overlay = .confirm(ConfirmDialog(
             title: "Quit", message: "\(open) connection\(open == 1 ? "" : "s") open — quit and disconnect them?",
             action: .endConnectionsAndQuit))

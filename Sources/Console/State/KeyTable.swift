@@ -4,7 +4,7 @@ public enum Action: Sendable, Equatable {
     case view(ViewKind), nextView, previousView
     case up, down, pageUp, pageDown, top, bottom
     case filter, invertFilter, sort, sortReverse, open
-    case copyClientID, toggleReadonly, dumpScreen
+    case copyClientID, toggleReadonly, dumpScreen, instanceFilter
     case addRoute, editRoute, editRouteInEditor, deleteRoute, disconnect
     case killNode, reviveNode, addNode, removeNode, changeWeight, hangNode, unhangNode
     case drainNode, undrainNode
@@ -24,6 +24,8 @@ public struct KeyBinding: Sendable {
     public var mutates = false
     /// Only in demo mode (`mqtt-proxy demo`).
     public var demoOnly = false
+    /// Only useful attached to several instances: listed in help, left out of the footer otherwise.
+    public var fleetOnly = false
 }
 
 /// The console's key table: data, from which both dispatch and the help overlay are generated.
@@ -91,6 +93,9 @@ public enum KeyTable {
                    help: "edit the selected route as JSON in $EDITOR", mutates: true),
         KeyBinding(keys: [.char("d")], views: [.routes], action: .deleteRoute, label: "delete",
                    help: "delete the selected route (asks first; default No)", mutates: true),
+        KeyBinding(keys: [.char("i")], views: [.connections, .mappings, .log], action: .instanceFilter, label: "instance",
+                   help: "fleet: show one instance only, the next, then all",
+                   fleetOnly: true),
         KeyBinding(keys: [.char("p")], views: [], action: .pause, label: "pause", help: "pause / resume updates"),
         KeyBinding(keys: [.char("R")], views: [], action: .toggleReadonly, label: "read-only",
                    help: "read-only on / off (stays on when the console was started with --readonly)"),
@@ -98,7 +103,7 @@ public enum KeyTable {
                    help: "write the screen as plain text to mqtt-proxy-screen-<time>.txt in the working folder"),
         KeyBinding(keys: [.char(":")], views: [], action: .colon, label: ":q", help: ":q quits too"),
         KeyBinding(keys: [.char("q"), .interrupt], views: [], action: .quit, label: "quit",
-                   help: "quit: stops the proxy and the admin API (asks first while connections are open)"),
+                   help: "quit: stops the proxy and its admin API (asks first if connections are open); attached: only leaves"),
     ]
 
     /// The binding for `key` in `view`, if any (demo-only bindings only in demo mode).

@@ -13,11 +13,16 @@ enum ConnectionsView {
         Column(title: "IN", minWidth: 6, priority: 3, rightAligned: true),
         Column(title: "OUT", minWidth: 6, priority: 2, rightAligned: true),
     ]
+    /// Attached to several instances: which one relays the connection.
+    static let instanceColumn = Column(title: "INSTANCE", minWidth: 8, flex: 1, priority: 8)
     /// Which column each sort index orders by.
     static let sortColumnIndex = [0, 1, 2, 3, 4, 6, 7, 8]
 
     static func draw(_ state: ConsoleState, _ data: ConsoleData, _ grid: inout CellGrid, rows: Range<Int>) {
         let items = ViewRows.connections(state, data)
+        let fleet = FleetRows.isFleet(data)
+        let columns = fleet ? Self.columns + [Self.instanceColumn] : Self.columns
+        let lost = FleetRows.lost(data)
         let layout = Table.layout(columns, width: grid.width)
         var titles = columns.map(\.title)
         let sortIndex = sortColumnIndex[state.sortColumn[.connections] ?? 0]
@@ -39,12 +44,14 @@ enum ConnectionsView {
                 ViewRows.clientLabel(c), "\(c.remoteAddress):\(c.remotePort)", c.routeID, c.node,
                 ViewRows.version(c.protocolLevel), ViewRows.tlsText(c.tls), Format.duration(data.now - c.startedAt),
                 Format.bytes(c.bytesIn), Format.bytes(c.bytesOut),
-            ]
+            ] + (fleet ? [(c.instance ?? "?") + (lost.contains(c.instance ?? "") ? " ✗" : "")] : [])
             let isSelected = first + offset == selected
+            // A lost instance's connections are its last known ones: greyed.
+            let stale = c.instance.map(lost.contains) ?? false
             if isSelected { grid.fill(row: row, role: .selected) }
             Table.drawRow(&grid, row: row, layout: layout, columns: columns, values: values,
-                          role: isSelected ? .selected : .normal,
-                          roles: isSelected ? [] : [c.clientID == nil ? .dim : .accent])
+                          role: isSelected ? .selected : (stale ? .dim : .normal),
+                          roles: isSelected || stale ? [] : [c.clientID == nil ? .dim : .accent])
         }
     }
 }

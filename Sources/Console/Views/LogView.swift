@@ -25,6 +25,7 @@ enum LogView {
             x += grid.put(String(e.kind.rawValue.prefix(10)).padding(toLength: 11, withPad: " ", startingAt: 0),
                           row: row, column: x, role: isSelected ? .selected : role(e.kind))
             var who: [String] = []
+            if FleetRows.isFleet(data), let instance = e.instance { who.append("[\(instance)]") }
             if let r = e.routeID { who.append("route \(r)") }
             if let c = e.clientID { who.append(c) } else if let r = e.remote { who.append(r) }
             // The node once: most messages already name it ("proxied to …"), and at 80 columns the end matters.

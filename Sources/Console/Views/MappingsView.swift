@@ -10,6 +10,11 @@ enum MappingsView {
             grid.put("no stream routes with nodes", row: rows.lowerBound, column: 1, role: .dim)
             return
         }
+        var rows = rows
+        if let warning = FleetRows.warning(data) {
+            grid.put(warning, row: rows.lowerBound, column: 0, role: .warning)
+            rows = (rows.lowerBound + 1)..<rows.upperBound
+        }
         let selected = min(state.selection[.mappings] ?? 0, nodes.count - 1)
         let listHeight = max(3, min(nodes.count + Set(nodes.map(\.routeID)).count + 1, rows.count * 3 / 5))
         let addressWidth = min(24, max(12, nodes.map { CellGrid.displayWidth($0.address) }.max() ?? 12))
@@ -60,6 +65,10 @@ enum MappingsView {
         grid.put("clients on \(chosen.address) (route \(chosen.routeID)): \(clients.count)", row: row,
                  column: 0, role: .header)
         row += 1
+        if let split = FleetRows.nodeSplit(chosen.clients, data), row < rows.upperBound {
+            grid.put(split, row: row, column: 1, role: .dim)
+            row += 1
+        }
         if let state = ViewRows.nodeState(of: chosen.node, data), row < rows.upperBound {
             let bad = state.hasPrefix("unhealthy") || state.hasPrefix("draining")
             grid.put(state, row: row, column: 1, role: bad ? .warning : .dim)

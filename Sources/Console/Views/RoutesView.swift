@@ -84,7 +84,8 @@ enum RoutesView {
         let ended = items[selected].stats.map { s in
             s.disconnects.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
         } ?? []
-        let third = [limits, ended.isEmpty ? nil : "ended: " + ended.joined(separator: ", ")].compactMap { $0 }
+        let split = FleetRows.routeSplit(items[selected].stored.id, data)
+        let third = [split, limits, ended.isEmpty ? nil : "ended: " + ended.joined(separator: ", ")].compactMap { $0 }
         if !third.isEmpty { grid.put(third.joined(separator: " · "), row: rows.upperBound - 3, column: 0, role: .dim) }
         if let s = items[selected].stats {
             let id = items[selected].stored.id

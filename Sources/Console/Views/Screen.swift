@@ -9,8 +9,11 @@ enum Screen {
             return
         }
         drawHeader(state, data, &grid)
-        drawTabs(state, &grid)
-        let body = 2..<(grid.height - 2)
+        // Attached: the instance bar under the header, the tabs under it.
+        let attached = data.engine.isAttached
+        if attached { drawInstances(state, data, &grid) }
+        drawTabs(state, &grid, row: attached ? 2 : 1)
+        let body = (attached ? 3 : 2)..<(grid.height - 2)
         switch state.view {
         case .connections: ConnectionsView.draw(state, data, &grid, rows: body)
         case .mappings: MappingsView.draw(state, data, &grid, rows: body)
@@ -18,7 +21,7 @@ enum Screen {
         case .log: LogView.draw(state, data, &grid, rows: body)
         }
         drawStatus(state, data, &grid)
-        drawFooter(state, &grid)
+        drawFooter(state, fleet: FleetRows.isFleet(data), &grid)
         if let overlay = state.overlay { Overlays.draw(overlay, state, data, &grid) }
     }
 
@@ -26,7 +29,13 @@ enum Screen {
         grid.fill(row: 0, role: .header)
         let e = data.engine
         var parts = ["mqtt-proxy"]
-        parts.append("listen " + (e.listeners.isEmpty ? "none" : e.listeners.joined(separator: ",")))
+        if e.isAttached {
+            let up = e.instances.filter(\.reachable).count
+            parts[0] += " ⇄ attached to \(e.instances.count == 1 ? e.instances[0].url : "\(e.instances.count) instances")"
+                + (up < e.instances.count ? " (\(e.instances.count - up) lost)" : "")
+        } else {
+            parts.append("listen " + (e.listeners.isEmpty ? "none" : e.listeners.joined(separator: ",")))
+        }
         parts.append("up " + Format.duration(data.now - e.startedAt))
         parts.append("conns \(e.connections.count)" + (e.connectionLimit > 0 ? "/\(e.connectionLimit)" : ""))
         parts.append("total \(e.totalAccepted)")
@@ -44,14 +53,27 @@ enum Screen {
         }
     }
 
-    static func drawTabs(_ state: ConsoleState, _ grid: inout CellGrid) {
+    static func drawTabs(_ state: ConsoleState, _ grid: inout CellGrid, row: Int = 1) {
         var x = 0
         for v in ViewKind.allCases {
             let label = " \(v.rawValue) \(v.title) "
-            x += grid.put(label, row: 1, column: x, role: v == state.view ? .selected : .dim) + 1
+            x += grid.put(label, row: row, column: x, role: v == state.view ? .selected : .dim) + 1
+        }
+        if let instance = state.instanceFilter {
+            x += grid.put(" instance: \(instance)", row: row, column: x, role: .accent)
         }
         if let f = state.filter[state.view], state.filterDraft == nil {
-            grid.put(" filter: \(f)", row: 1, column: x, role: .accent)
+            grid.put(" filter: \(f)", row: row, column: x, role: .accent)
+        }
+    }
+
+    /// One segment per instance: `a ● etcd rev 14 3KB↓`, or `b ✗ lost 12s ago (connection refused)`.
+    static func drawInstances(_ state: ConsoleState, _ data: ConsoleData, _ grid: inout CellGrid) {
+        var x = 0
+        for (text, role) in FleetRows.bar(state, data) {
+            guard x < grid.width else { break }
+            x += grid.put(text, row: 1, column: x, role: role)
+            x += grid.put(" │", row: 1, column: x, role: .dim)
         }
     }
 
@@ -74,7 +96,7 @@ enum Screen {
         if let s = state.status { grid.put(s.text, row: row, column: 0, role: s.isError ? .bad : .dim) }
     }
 
-    static func drawFooter(_ state: ConsoleState, _ grid: inout CellGrid) {
+    static func drawFooter(_ state: ConsoleState, fleet: Bool = false, _ grid: inout CellGrid) {
         let row = grid.height - 1
         var x = 0
         for b in KeyTable.bindings where b.views.contains(state.view) || ["help", "filter", "pause", "quit"]
@@ -82,6 +104,7 @@ enum Screen {
         {
             if b.mutates, state.readonly { continue }
             if b.demoOnly, !state.demo { continue }
+            if b.fleetOnly, !fleet { continue }
             let key = KeyTable.name(b.keys[0])
             let width = CellGrid.displayWidth(key) + CellGrid.displayWidth(b.label) + 2
             guard x + width <= grid.width else { break }

@@ -57,11 +57,11 @@ enum ViewRows {
         let filter = RowFilter(state.filter[.connections])
         var labelled: [(label: String, info: ConnectionInfo)] = []
         labelled.reserveCapacity(data.engine.connections.count)
-        for c in data.engine.connections {
+        for c in data.engine.connections where FleetRows.passes(c.instance, state) {
             let label = clientLabel(c)
             if let filter,
                !filter.matches([label, "\(c.remoteAddress):\(c.remotePort)", c.routeID, c.node, version(c.protocolLevel),
-                                tlsText(c.tls)])
+                                tlsText(c.tls), c.instance ?? ""])
             {
                 continue
             }
@@ -170,7 +170,9 @@ enum ViewRows {
         let filter = RowFilter(state.filter[.mappings])
         // One pass over the connections: route → node address → connections.
         var byRoute: [String: [String: [ConnectionInfo]]] = [:]
-        for c in data.engine.connections { byRoute[c.routeID, default: [:]][c.node, default: []].append(c) }
+        for c in data.engine.connections where FleetRows.passes(c.instance, state) {
+            byRoute[c.routeID, default: [:]][c.node, default: []].append(c)
+        }
         for stored in data.resources.streamRoutes.values {
             guard let upstream = data.resources.upstream(for: stored.value) else { continue }
             let perNode = byRoute[stored.id] ?? [:]
@@ -228,9 +230,12 @@ enum ViewRows {
     }
 
     static func events(_ state: ConsoleState, _ data: ConsoleData) -> [EngineEvent] {
-        guard let filter = RowFilter(state.filter[.log]) else { return data.engine.events }
-        return data.engine.events.filter { e in
-            filter.matches([e.kind.rawValue, e.routeID ?? "", e.clientID ?? "", e.remote ?? "", e.node ?? "", e.message])
+        let events = state.instanceFilter == nil ? data.engine.events
+            : data.engine.events.filter { FleetRows.passes($0.instance, state) }
+        guard let filter = RowFilter(state.filter[.log]) else { return events }
+        return events.filter { e in
+            filter.matches([e.kind.rawValue, e.routeID ?? "", e.clientID ?? "", e.remote ?? "", e.node ?? "", e.message,
+                            e.instance ?? ""])
         }
     }
 

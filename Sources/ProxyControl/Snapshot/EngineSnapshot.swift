@@ -38,6 +38,8 @@ public struct ConnectionInfo: Sendable, Hashable {
     public var brokerConnack: Int?
     /// What a refusing CONNACK code means ("not authorized"); nil when accepted or not seen.
     public var brokerRefusal: String?
+    /// The instance that relays it, when the console follows other instances (`console --attach`); nil locally.
+    public var instance: String?
 
     public init(id: UInt64, clientID: String?, username: String?, protocolLevel: Int?, keepAlive: Int?,
                 cleanStart: Bool?, remoteAddress: String, remotePort: Int, localAddress: String, localPort: Int,
@@ -143,10 +145,16 @@ public struct EngineEvent: Sendable, Hashable {
     public var remote: String?
     public var node: String?
     public var message: String
+    /// The connection it concerns (`connected` and `disconnected` events), so a follower can keep a copy of the
+    /// connection list from the events alone.
+    public var connectionID: UInt64?
+    /// The instance that recorded it, when the console follows other instances; nil locally.
+    public var instance: String?
 
     public init(sequence: Int, time: Double, kind: Kind, routeID: String?, clientID: String?, remote: String?,
-                node: String?, message: String)
+                node: String?, message: String, connectionID: UInt64? = nil)
     {
+        self.connectionID = connectionID
         self.sequence = sequence
         self.time = time
         self.kind = kind
@@ -189,6 +197,9 @@ public struct EngineSnapshot: Sendable {
     public var connectionLimit = 0
     /// The process's file-descriptor limit (soft, as raised at start); 0 unknown.
     public var descriptorLimit = 0
+    /// The instances this picture is merged from, when the console follows running instances (`console --attach`);
+    /// empty for an engine in this process.
+    public var instances: [InstanceStatus] = []
 
     public init(version: Int, takenAt: Double, startedAt: Double, listeners: [String], connections: [ConnectionInfo],
                 routes: [RouteStats], nodes: [NodeStats], events: [EngineEvent], pending: Int, totalAccepted: Int,
@@ -214,4 +225,7 @@ public struct EngineSnapshot: Sendable {
 
     /// Client connections still open: relayed or still being examined.
     public var openConnections: Int { connections.count + pending }
+
+    /// Whether the picture comes from other processes (an attached console) rather than an engine in this one.
+    public var isAttached: Bool { !instances.isEmpty }
 }

@@ -156,7 +156,7 @@ public final class ConnectionRegistry: Sendable {
         state.withLockedValue { $0.connections[connection.info.id] = connection }
         let info = connection.info
         record(.connected, routeID: info.routeID, clientID: info.clientID, remote: info.remoteAddress,
-               node: info.node, text: .proxied)
+               node: info.node, text: .proxied, connectionID: info.id)
     }
 
     /// A relay ended, for `cause`.
@@ -174,7 +174,7 @@ public final class ConnectionRegistry: Sendable {
                                           bytesIn: connection.counters.bytesIn.load(ordering: .relaxed),
                                           bytesOut: connection.counters.bytesOut.load(ordering: .relaxed))
         record(.disconnected, routeID: info.routeID, clientID: info.clientID, remote: info.remoteAddress,
-               node: info.node, text: text)
+               node: info.node, text: text, connectionID: info.id)
     }
 
     /// Adds an event to the bounded ring of recent events.
@@ -185,12 +185,13 @@ public final class ConnectionRegistry: Sendable {
     }
 
     private func record(_ kind: EngineEvent.Kind, routeID: String?, clientID: String?, remote: String?,
-                        node: String?, text: StoredEvent.Text)
+                        node: String?, text: StoredEvent.Text, connectionID: UInt64? = nil)
     {
         let now = Date().timeIntervalSince1970
         state.withLockedValue { s in
             s.events.append(StoredEvent(sequence: s.nextSequence, time: now, kind: kind, routeID: routeID,
-                                        clientID: clientID, remote: remote, node: node, text: text))
+                                        clientID: clientID, remote: remote, node: node, text: text,
+                                        connectionID: connectionID))
             s.nextSequence += 1
             while s.events.count > eventCapacity { s.events.removeFirst() }
         }
@@ -292,6 +293,7 @@ struct StoredEvent: Sendable {
     var remote: String?
     var node: String?
     var text: Text
+    var connectionID: UInt64?
 
     var event: EngineEvent {
         let message = switch text {
@@ -301,6 +303,6 @@ struct StoredEvent: Sendable {
             cause.rawValue + (detail.map { ": \($0)" } ?? "") + " (\(bytesIn) B in, \(bytesOut) B out)"
         }
         return EngineEvent(sequence: sequence, time: time, kind: kind, routeID: routeID, clientID: clientID,
-                           remote: remote, node: node, message: message)
+                           remote: remote, node: node, message: message, connectionID: connectionID)
     }
 }
