@@ -76,17 +76,23 @@ struct FollowerRoutesTests {
             defer { rig.cleanup() }
             let first = try #require(live.proxy.engine.snapshot().connections.first?.id)
             try await rig.app.test(.router) { client in
+                // Changes more than the stream's half second apart: at least two change messages after hello.
                 let churn = Task {
                     try await Task.sleep(nanoseconds: 300_000_000)
                     await live.clients[0].close()
-                    let c = try await live.proxy.client()
-                    try await c.send(ConnectBytes.make(clientID: "late-1"))
-                    _ = await c.waitForBytes(11)
-                    return c
+                    var opened: [ProxyTestSupport.TestClient] = []
+                    for (id, pause) in [("late-1", 0), ("late-2", 1_200_000_000)] as [(String, UInt64)] {
+                        try await Task.sleep(nanoseconds: pause)
+                        let c = try await live.proxy.client()
+                        try await c.send(ConnectBytes.make(clientID: id))
+                        _ = await c.waitForBytes(11)
+                        opened.append(c)
+                    }
+                    return opened
                 }
                 let r = try await client.call(.get, "/v1/stream?connections=ids&max_messages=3")
                 let late = try await churn.value
-                defer { Task { await late.close() } }
+                defer { Task { for c in late { await c.close() } } }
                 let changes = StreamTests.messages(r.text).filter { $0.event == "change" }.map(\.data)
                 let opened = changes.flatMap { $0["opened"]?.arrayValue ?? [] }.compactMap(\.intValue)
                 let closed = changes.flatMap { $0["closed"]?.arrayValue ?? [] }.compactMap(\.intValue)
