@@ -105,6 +105,7 @@ struct StatusRoutes: Sendable {
             "hostname": .string(ProcessInfo.processInfo.hostName), "version": .string(ProductVersion.current),
             "role": context.role.map(JSONValue.string) ?? .null,
         ]
+        body["store"] = SnapshotJSON.store(await store.status())
         body["store_revision"] = .int(await store.snapshot().revision)
         return JSONResponse.make(.ok, body)
     }

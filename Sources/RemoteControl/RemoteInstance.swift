@@ -112,6 +112,9 @@ public final class RemoteInstance: Sendable {
                     try await resyncIfDue(force: true)
                 case "change":
                     try await apply(message.data)
+                case "comment":
+                    // A keep-alive: the instance is there, nothing changed.
+                    state.withLock { $0.lastSeen = Date().timeIntervalSince1970 }
                 default:
                     break
                 }

@@ -43,7 +43,7 @@ struct FleetViewTests {
         let lines = grid.lines
         #expect(lines[0].contains("attached to 2 instances (1 lost)"), "\(lines[0])")
         #expect(lines[1].contains("a ● etcd rev 14"), "\(lines[1])")
-        #expect(lines[1].contains("b ✗ lost 12s ago"), "\(lines[1])")
+        #expect(lines[1].contains("b ✗ lost, last seen 12s ago"), "\(lines[1])")
         #expect(lines[2].contains("1 Connections"))
         #expect(lines[3].contains("INSTANCE"), "\(lines[3])")
         let bRow = try! #require(lines.firstIndex { $0.contains("sensor-0002") })

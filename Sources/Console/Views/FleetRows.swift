@@ -61,11 +61,15 @@ enum FleetRows {
     /// Instances whose routes differ from the others' (different store revisions), as `a rev 12, b rev 14`; nil
     /// when they agree.
     static func revisionMismatch(_ data: ConsoleData) -> String? {
-        let known = data.engine.instances.filter(\.reachable).compactMap { i in
-            (i.store?.sourceRevision ?? i.storeRevision).map { (i.name, $0) }
-        }
+        let known = data.engine.instances.filter(\.reachable).compactMap { i in revision(i).map { (i.name, $0) } }
         guard Set(known.map(\.1)).count > 1 else { return nil }
         return known.map { "\($0.0) rev \($0.1)" }.joined(separator: ", ")
+    }
+
+    /// The revision of the routes an instance runs: etcd's (the same on every instance that has read everything),
+    /// else its store's own count of changes.
+    static func revision(_ i: InstanceStatus) -> Int? {
+        i.store?.provider == "etcd" ? i.store?.sourceRevision ?? i.storeRevision : i.storeRevision
     }
 
     /// The warning row of the Clients → Nodes view, or nil when the instances agree.
@@ -108,12 +112,12 @@ enum FleetRows {
                 text += "●"
                 role = state.instanceFilter == i.name ? .accent : .good
             } else {
-                let ago = i.lastSeen.map { "lost \(Format.duration(data.now - $0)) ago" } ?? "never answered"
+                let ago = i.lastSeen.map { "lost, last seen \(Format.duration(data.now - $0)) ago" } ?? "never answered"
                 text += "✗ \(ago)" + (i.lastError.map { " (\($0))" } ?? "")
                 role = .bad
             }
             if let store = i.store {
-                let revision = store.sourceRevision ?? i.storeRevision ?? 0
+                let revision = revision(i) ?? 0
                 text += store.reachable ? " \(store.provider) rev \(revision)" : " \(store.provider) ✗"
             }
             text += " \(Format.bytes(i.bytesReceived))↓"

@@ -150,7 +150,11 @@ public final class AdminClient: Sendable {
         let text = String(describing: error)
         if text.contains("connectTimeout") || text.contains("deadlineExceeded") { return "timed out" }
         if text.contains("refused") || text.contains("ECONNREFUSED") { return "connection refused" }
-        if text.contains("remoteConnectionClosed") || text.contains("ioOnClosedChannel") { return "connection closed" }
+        if text.contains("remoteConnectionClosed") || text.contains("ioOnClosedChannel") || text.contains("unexpected time")
+            || text.contains("ECONNRESET")
+        {
+            return "connection closed"
+        }
         return text
     }
 }
@@ -167,7 +171,7 @@ private final class Clock: Sendable {
 }
 
 /// Splits a server-sent event stream into messages: `event:` and `data:` lines, a blank line ending each; comments
-/// (`: keep-alive`) are skipped. Data that is not JSON is kept as a string.
+/// (`: keep-alive`) come as messages named `comment` (a sign of life). Data that is not JSON is kept as a string.
 struct EventStreamParser {
     private var pending: [UInt8] = []
     private var event = "message"
@@ -190,7 +194,8 @@ struct EventStreamParser {
                 event = "message"
                 data = []
             } else if line.first == UInt8(ascii: ":") {
-                continue
+                let text = String(decoding: line.dropFirst(), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                out.append(AdminStreamMessage(event: "comment", data: .string(text)))
             } else {
                 let text = String(decoding: line, as: UTF8.self)
                 let (field, value) = Self.split(text)
