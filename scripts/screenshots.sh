@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Real screenshots of the console: runs `mqtt-proxy demo --seed 7` (release build) under tmux at a fixed size,
-# visits each view, the connection detail, a broker kill and the rebalance preview with send-keys, captures
-# each screen with `tmux capture-pane -e`, turns it into HTML with aha and into a PNG with headless Chromium.
+# visits each view, the connection detail, a broker kill and the rebalance preview with send-keys; then a second
+# instance (`serve`, the demo's route, 40 clients of its own) and a console attached to both (the fleet view, and
+# the second instance killed); captures each screen with `tmux capture-pane -e`, turns it into HTML with aha and
+# into a PNG with headless Chromium.
 # Output: screenshots/*.png. Installs aha, chromium and a monospace font from Debian when they are missing.
 # Usage: scripts/screenshots.sh [COLUMNS ROWS]   (default 120 36; SCREENSHOTS_SCRATCH=dir: release build folder)
 set -euo pipefail
@@ -24,12 +26,27 @@ swift build -c release --scratch-path "$SCRATCH" --product mqtt-proxy >/dev/null
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/mqtt-proxy
 WORK=$(mktemp -d)
 SESSION="mqtt-proxy-shots-$$"
-cleanup() { tmux kill-session -t "$SESSION" 2>/dev/null || true; rm -rf "$WORK"; }
+FLEET="mqtt-proxy-fleet-$$"
+PIDS=()
+cleanup() {
+    tmux kill-session -t "$FLEET" 2>/dev/null || true
+    tmux kill-session -t "$SESSION" 2>/dev/null || true
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
 trap cleanup EXIT
 mkdir -p "$OUT"
 
+free_port() { python3 -c 'import socket,random
+while True:
+    p=random.randint(20000,32000); s=socket.socket()
+    try: s.bind(("127.0.0.1",p)); print(p); break
+    except OSError: pass
+    finally: s.close()'; }
+KEY=edd1c9f034335f136f87ad84b625c8f1
+DEMO_ADMIN=$(free_port)
 tmux new-session -d -s "$SESSION" -x "$COLS" -y "$ROWS" \
-    "cd '$WORK' && TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 '$BIN' demo --seed 7 --clients 200 --churn 2/s; sleep 5"
+    "cd '$WORK' && TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 '$BIN' demo --seed 7 --clients 200 --churn 2/s --admin-port $DEMO_ADMIN; sleep 5"
 send() { tmux send-keys -t "$SESSION" "$@"; sleep 1.2; }
 shot() {
     local name=$1 title=$2
@@ -63,4 +80,59 @@ send Escape
 send "?"
 shot 8-help "Help (demo mode)"
 send Escape
+
+# A second instance with the demo's route and 40 clients of its own, and a console attached to both.
+EDGE_ADMIN=$(free_port); EDGE_STREAM=$(free_port)
+cat > "$WORK/edge.yaml" <<YAML
+apisix:
+  stream_proxy:
+    tcp: ["127.0.0.1:$EDGE_STREAM"]
+deployment:
+  admin:
+    admin_key: [{name: admin, key: $KEY, role: admin}]
+    admin_listen: {ip: 127.0.0.1, port: $EDGE_ADMIN}
+mqtt_proxy:
+  instance_id: edge-2
+  log_level: notice
+YAML
+"$BIN" serve --config "$WORK/edge.yaml" --store "$WORK/edge-store.yaml" > "$WORK/edge.log" 2>&1 &
+EDGE=$!
+PIDS+=($EDGE)
+for _ in $(seq 100); do grep -q "admin API on" "$WORK/edge.log" && break; sleep 0.1; done
+curl -s "http://127.0.0.1:$DEMO_ADMIN/apisix/admin/stream_routes" -H "X-API-KEY: $KEY" | python3 -c '
+import json, sys
+for item in json.load(sys.stdin)["list"]:
+    value = item["value"]
+    for k in ("create_time", "update_time", "server_port"): value.pop(k, None)
+    print(json.dumps(value))' | while read -r route; do
+    id=$(printf '%s' "$route" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    curl -s -X PUT "http://127.0.0.1:$EDGE_ADMIN/apisix/admin/stream_routes/$id" -H "X-API-KEY: $KEY" -d "$route" >/dev/null
+done
+python3 - "$EDGE_STREAM" > "$WORK/holder.log" 2>&1 <<'PY' &
+import socket, struct, sys, time
+held = []
+for i in range(40):
+    cid = b"gateway-%02d" % i
+    body = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack(">H", len(cid)) + cid
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(bytes([0x10, len(body)]) + body)
+    s.recv(4)
+    held.append(s)
+time.sleep(600)
+PY
+PIDS+=($!)
+sleep 2
+tmux new-session -d -s "$FLEET" -x "$COLS" -y "$ROWS" \
+    "cd '$WORK' && TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 MQTT_PROXY_ADMIN_KEY=$KEY '$BIN' console --attach http://127.0.0.1:$DEMO_ADMIN --attach http://127.0.0.1:$EDGE_ADMIN --log-file '$WORK/attach.log'; sleep 5"
+sleep 4
+fleet_shot() { SESSION_SAVED=$SESSION; SESSION=$FLEET; shot "$@"; SESSION=$SESSION_SAVED; }
+fleet_send() { tmux send-keys -t "$FLEET" "$@"; sleep 1.2; }
+fleet_send s; fleet_send s; fleet_send s     # sort by node
+fleet_shot 9-fleet-connections "Attached to two instances: Connections"
+fleet_send 2
+fleet_shot 10-fleet-clients-nodes "Attached to two instances: Clients → Nodes"
+fleet_send 1
+kill -9 "$EDGE"; sleep 3
+fleet_shot 11-fleet-instance-lost "Attached: edge-2 killed, its rows greyed"
+fleet_send q
 send q; sleep 2

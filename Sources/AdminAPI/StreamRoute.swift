@@ -58,10 +58,11 @@ struct StreamRoute: Sendable {
         let engine = self.engine
         let (start, limitCount, eventCount, withIDs) = (since, limit, perMessage, followIDs)
         let body = ResponseBody { writer in
-            var snapshot = engine.snapshot()
-            var last = start ?? snapshot.events.last?.sequence ?? 0
+            // Summaries only: a stream costs the instance no walk over its connections, and their ids only when asked.
+            var snapshot = engine.summary(eventsAfter: .max)
+            var last = start ?? snapshot.lastEventSequence
             var version = snapshot.version
-            var known = withIDs ? Set(snapshot.connections.map(\.id)) : []
+            var known = withIDs ? Set(engine.connectionIDs()) : []
             try await writer.write(Self.message("hello", ["version": .int(version), "next": .int(last)]))
             var sent = 1
             var quietSince = Date()
@@ -74,9 +75,9 @@ struct StreamRoute: Sendable {
                     }
                     continue
                 }
-                snapshot = engine.snapshot()
+                snapshot = engine.summary(eventsAfter: last)
                 version = snapshot.version
-                let fresh = snapshot.events.filter { $0.sequence > last }
+                let fresh = snapshot.events
                 last = fresh.last?.sequence ?? last
                 let shown = fresh.suffix(eventCount)
                 var body: JSONValue = [
@@ -85,7 +86,7 @@ struct StreamRoute: Sendable {
                     "next": .int(last),
                 ]
                 if withIDs {
-                    let current = Set(snapshot.connections.map(\.id))
+                    let current = Set(engine.connectionIDs())
                     let opened = current.subtracting(known).sorted()
                     let closed = known.subtracting(current).sorted()
                     known = current

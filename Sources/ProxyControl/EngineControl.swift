@@ -13,6 +13,16 @@ public protocol EngineControl: Sendable {
     /// The current picture of the engine.
     func snapshot() -> EngineSnapshot
 
+    /// The picture without its connection list (`relayed` still counts them) and with only the events after
+    /// `eventsAfter`: what a follower reads twice a second, so an engine makes it without touching every connection.
+    func summary(eventsAfter: Int) -> EngineSnapshot
+
+    /// The ids of the relayed connections, in no particular order.
+    func connectionIDs() -> [UInt64]
+
+    /// The relayed connections with these ids (those still open), by id.
+    func connections(ids: Set<UInt64>) -> [ConnectionInfo]
+
     /// Waits until the snapshot version is no longer `version`, or `timeout` seconds passed; returns the version
     /// then (equal to `version` on timeout).
     func nextVersion(after version: Int, timeout: Double) async -> Int
@@ -51,6 +61,20 @@ public protocol EngineControl: Sendable {
 }
 
 extension EngineControl {
+    public func summary(eventsAfter: Int) -> EngineSnapshot {
+        var snap = snapshot()
+        snap.connections = []
+        snap.events.removeAll { $0.sequence <= eventsAfter }
+        snap.lastEventSequence = max(snap.lastEventSequence, snapshot().lastEventSequence)
+        return snap
+    }
+
+    public func connectionIDs() -> [UInt64] { snapshot().connections.map(\.id) }
+
+    public func connections(ids: Set<UInt64>) -> [ConnectionInfo] {
+        snapshot().connections.filter { ids.contains($0.id) }
+    }
+
     public func previewChange(_ kind: ResourceKind, id: String?, body: JSONValue, store: any RouteStore) async
         throws(StoreError) -> ChangePreview
     {

@@ -16,6 +16,7 @@ public final class FleetControl: EngineControl, Sendable {
     private let members = Mutex<[RemoteInstance]>([])
     private let version = Atomic<Int>(1)
     private let notes = Mutex<[EngineEvent]>([])
+    private let cache = Mutex<EngineSnapshot?>(nil)
     private let startedAt = Date().timeIntervalSince1970
     static let idShift: UInt64 = 48
 
@@ -46,11 +47,16 @@ public final class FleetControl: EngineControl, Sendable {
 
     public var snapshotVersion: Int { version.load(ordering: .relaxed) }
 
+    /// The merged picture; merged again only when an instance's copy changed since the last call (a console asks
+    /// every frame, and a merge walks every connection of every instance).
     public func snapshot() -> EngineSnapshot {
+        let version = snapshotVersion
+        if let cached = cache.withLock({ $0 }), cached.version == version { return cached }
         let parts = instances.map { FleetMerge.Part(status: $0.status(), snapshot: $0.snapshot()) }
-        var merged = FleetMerge.merge(parts, version: snapshotVersion, startedAt: startedAt)
+        var merged = FleetMerge.merge(parts, version: version, startedAt: startedAt)
         let local = notes.withLock { $0 }
         if !local.isEmpty { merged.events = (merged.events + local).sorted { $0.time < $1.time } }
+        cache.withLock { $0 = merged }
         return merged
     }
 

@@ -19,17 +19,40 @@ extension RemoteInstance {
             if s.events.count > Self.eventCapacity { s.events.removeFirst(s.events.count - Self.eventCapacity) }
             s.nextEvent = max(s.nextEvent, change["next"]?.intValue ?? s.nextEvent)
             for id in closed { s.connections[id] = nil }
-            if change["connections_resync"]?.boolValue == true { s.needsResync = true }
+            s.waiting.removeAll { closed.contains($0) }
+            s.waiting += opened.filter { s.connections[$0] == nil }
+            if change["connections_resync"]?.boolValue == true || s.waiting.count > Self.maxWaiting {
+                s.needsResync = true
+                s.waiting = []
+            }
         }
-        let unknown = state.withLock { s in opened.filter { s.connections[$0] == nil } }
-        for chunk in stride(from: 0, to: unknown.count, by: 100) {
-            let ids = unknown[chunk..<min(unknown.count, chunk + 100)].map(String.init).joined(separator: ",")
-            let list = try await client.call(.GET, "/v1/connections?ids=\(ids)").body
-            store(list["connections"]?.arrayValue?.compactMap(SnapshotJSON.decodeConnection) ?? [], replacing: false)
-        }
+        try await readWaiting()
         try await readSummary()
         try await resyncIfDue(force: false)
         changed()
+    }
+
+    /// Reads the opened connections waiting, 100 at a time, while the detail budget lasts.
+    func readWaiting() async throws(AdminClientError) {
+        while true {
+            let now = Date().timeIntervalSince1970
+            let ids = state.withLock { s -> [UInt64] in
+                s.detailTokens = min(detailBudget * 4, s.detailTokens + (now - s.refilledAt) * detailBudget)
+                s.refilledAt = now
+                guard s.detailTokens > 0 else { return [] }
+                return Array(s.waiting.prefix(100))
+            }
+            guard !ids.isEmpty else { return }
+            let before = client.bytesReceived
+            let list = try await client.call(.GET, "/v1/connections?ids=\(ids.map(String.init).joined(separator: ","))").body
+            let cost = Double(client.bytesReceived - before)
+            let read = Set(ids)
+            state.withLock { s in
+                s.detailTokens -= cost
+                s.waiting.removeAll { read.contains($0) }
+            }
+            store(list["connections"]?.arrayValue?.compactMap(SnapshotJSON.decodeConnection) ?? [], replacing: false)
+        }
     }
 
     /// Reads `/v1/summary`: counters, health, store, who the instance is. Two summaries in a row whose relayed count
@@ -87,6 +110,7 @@ extension RemoteInstance {
         let cost = Double(client.bytesReceived - before)
         store(body["connections"]?.arrayValue?.compactMap(SnapshotJSON.decodeConnection) ?? [], replacing: true)
         state.withLock { s in
+            s.waiting = []
             s.needsResync = false
             s.countMismatches = 0
             s.nextResyncAllowed = Date().timeIntervalSince1970 + max(2, cost / resyncBudget)

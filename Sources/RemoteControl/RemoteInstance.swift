@@ -8,19 +8,24 @@ import Synchronization
 /// recent events), kept current from `/v1/stream` without reading every list on every change.
 ///
 /// On each `change` message of the stream it reads `/v1/summary` (a few KB), the details of the connections the
-/// message says were opened (`/v1/connections?ids=…`), and drops those closed. The whole connection list is read
-/// again only when the copy cannot be trusted (the stream restarted, too many changes at once, the counts disagree)
-/// and then no more often than `resyncBudget` bytes a second allow, so following a busy instance costs it little.
+/// message says were opened (`/v1/connections?ids=…`, as far as `detailBudget` bytes a second allow; the rest wait
+/// their turn, and those closed meanwhile are never read), and drops those closed. The whole connection list is read
+/// again as often as `resyncBudget` bytes a second allow (fresh byte counters), and at once when the copy cannot be
+/// trusted (the stream restarted), so following a busy instance costs it little.
 public final class RemoteInstance: Sendable {
     /// The address it was attached by, as given.
     public let url: String
     public let client: AdminClient
     /// Bytes a second that whole-list reads may use on average.
     let resyncBudget: Double
+    /// Bytes a second that reading newly opened connections may use on average (up to 4 s of it at once).
+    let detailBudget: Double
     /// Events kept, newest last.
     static let eventCapacity = 1000
     /// Events per stream message: the Log view shows a screen of them, and a busy instance records thousands.
-    static let eventsPerMessage = 60
+    static let eventsPerMessage = 40
+    /// Opened connections waiting to be read at most; past that the whole list is read again instead.
+    static let maxWaiting = 20_000
 
     struct State {
         var summary: EngineSnapshot?
@@ -39,16 +44,24 @@ public final class RemoteInstance: Sendable {
         var needsResync = true
         var nextResyncAllowed = 0.0
         var countMismatches = 0
+        /// Opened connections not read yet, oldest first.
+        var waiting: [UInt64] = []
+        /// Bytes the detail reads may still use now, and when that was last refilled.
+        var detailTokens = 0.0
+        var refilledAt = 0.0
     }
 
     let state = Mutex(State())
     private let onChange: @Sendable () -> Void
 
     /// `onChange` is called (from any task) whenever the copy changed.
-    public init(url: String, key: String?, resyncBudget: Double = 20_000, onChange: @escaping @Sendable () -> Void = {}) {
+    public init(url: String, key: String?, resyncBudget: Double = 20_000, detailBudget: Double = 30_000,
+                onChange: @escaping @Sendable () -> Void = {})
+    {
         self.url = url
         client = AdminClient(baseURL: url, key: key)
         self.resyncBudget = resyncBudget
+        self.detailBudget = detailBudget
         self.onChange = onChange
     }
 
@@ -110,6 +123,7 @@ public final class RemoteInstance: Sendable {
                     try await readSummary()
                     if since == 0 { try await readEvents() }
                     try await resyncIfDue(force: true)
+                    changed()
                 case "change":
                     try await apply(message.data)
                 case "comment":

@@ -84,11 +84,19 @@ struct AttachOptions: ParsableArguments {
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         defer { LogSetup.flush() }
+        let started = Date()
         do {
             try await group.run()
         } catch let error as ConsoleTerminalError {
             printError("error: \(error)")
             throw ExitCode(1)
+        }
+        // What following cost: the bytes received from each instance (the admin stream, summaries, lists).
+        let seconds = max(0.001, Date().timeIntervalSince(started))
+        for instance in fleet.instances {
+            let bytes = instance.client.bytesReceived
+            let rate = String(format: "%.1f", Double(bytes) / seconds / 1000)
+            logger.notice("followed \(instance.url) for \(Int(seconds)) s: received \(bytes) bytes (\(rate) KB/s)")
         }
     }
 

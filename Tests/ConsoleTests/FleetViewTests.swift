@@ -86,6 +86,8 @@ struct FleetViewTests {
         #expect(warning.contains("1 client id(s) placed differently by instances"))
         #expect(warning.contains("sensor-0001: a → 127.0.0.1:1883, b → 127.0.0.2:1883"))
         #expect(lines.contains { $0.contains("per instance: a ") && $0.contains(" · b ") })
+        #expect(lines.contains { $0.contains("route 1 · chash on mqtt_client_id · 13 client(s) (a 6 · b 7)") },
+                "\(lines.joined(separator: "\n"))")
 
         let agreeing = Self.fleet(bLost: false, disagree: false)
         let calm = ConsoleController()

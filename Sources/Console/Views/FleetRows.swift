@@ -92,6 +92,14 @@ enum FleetRows {
         }.joined(separator: " · ")
     }
 
+    /// `a 60 · b 58`: a route's clients through each instance (the fleet's total leads the line).
+    static func routeClients(_ routeID: String, _ data: ConsoleData) -> String? {
+        guard isFleet(data) else { return nil }
+        var counts: [String: Int] = [:]
+        for c in data.engine.connections where c.routeID == routeID { counts[c.instance ?? "?", default: 0] += 1 }
+        return data.engine.instances.map { "\($0.name) \(counts[$0.name] ?? 0)" }.joined(separator: " · ")
+    }
+
     /// `a 34 · b 30`: clients on a node through each instance.
     static func nodeSplit(_ clients: [ConnectionInfo], _ data: ConsoleData) -> String? {
         guard isFleet(data) else { return nil }

@@ -28,7 +28,8 @@ enum MappingsView {
                 lastRoute = n.routeID
                 let up = data.resources.streamRoutes[n.routeID].flatMap { data.resources.upstream(for: $0.value) }
                 let kind = up.map { $0.type == .chash ? "chash on \($0.key ?? "?")" : $0.type.rawValue } ?? "?"
-                grid.put("route \(n.routeID) · \(kind) · \(n.routeActive) client(s)", row: row, column: 0,
+                let split = FleetRows.routeClients(n.routeID, data).map { " (\($0))" } ?? ""
+                grid.put("route \(n.routeID) · \(kind) · \(n.routeActive) client(s)\(split)", row: row, column: 0,
                          role: .header)
                 row += 1
                 guard row < rows.lowerBound + listHeight else { break }

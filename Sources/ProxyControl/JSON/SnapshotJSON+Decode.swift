@@ -106,6 +106,7 @@ extension SnapshotJSON {
             totalAccepted: int(j, "accepted"), totalRejected: int(j, "rejected"),
             rejectedByReason: counts(j["rejected_by_reason"]), tlsHandshakes: int(j, "tls_handshakes"),
             prereadBytes: int(j, "preread_bytes"), drainTimeout: j["drain_timeout"]?.doubleValue ?? 10)
+        s.relayed = int(j, "relayed")
         s.health = j["health"]?.arrayValue?.compactMap(decodeHealth) ?? []
         s.store = j["store"].flatMap(decodeStore)
         s.connectionLimit = int(j, "max_connections")

@@ -130,10 +130,10 @@ public enum SnapshotJSON {
             "pending": .int(s.pending), "accepted": .int(s.totalAccepted), "rejected": .int(s.totalRejected),
             "rejected_by_reason": counts(s.rejectedByReason), "tls_handshakes": .int(s.tlsHandshakes),
             "preread_bytes": .int(s.prereadBytes), "drain_timeout": .double(s.drainTimeout),
-            "open_connections": .int(s.openConnections), "relayed": .int(s.connections.count),
+            "open_connections": .int(s.openConnections), "relayed": .int(s.relayed),
             "max_connections": .int(s.connectionLimit), "descriptor_limit": .int(s.descriptorLimit),
             "store": s.store.map(store) ?? .null,
-            "next_event": .int(s.events.last?.sequence ?? 0),
+            "next_event": .int(s.lastEventSequence),
         ]
     }
 

@@ -174,9 +174,13 @@ public struct EngineSnapshot: Sendable {
     public var startedAt: Double
     public var listeners: [String]
     public var connections: [ConnectionInfo]
+    /// Relayed connections: `connections.count`, unless the picture was taken without its list (`summary`).
+    public var relayed: Int
     public var routes: [RouteStats]
     public var nodes: [NodeStats]
     public var events: [EngineEvent]
+    /// The sequence of the newest event recorded (also when `events` holds only some of them); 0 before any.
+    public var lastEventSequence: Int
     /// Connections accepted but not yet relayed (waiting for CONNECT or for a broker).
     public var pending: Int
     public var totalAccepted: Int
@@ -211,9 +215,11 @@ public struct EngineSnapshot: Sendable {
         self.startedAt = startedAt
         self.listeners = listeners
         self.connections = connections
+        relayed = connections.count
         self.routes = routes
         self.nodes = nodes
         self.events = events
+        lastEventSequence = events.last?.sequence ?? 0
         self.pending = pending
         self.totalAccepted = totalAccepted
         self.totalRejected = totalRejected
@@ -224,7 +230,7 @@ public struct EngineSnapshot: Sendable {
     }
 
     /// Client connections still open: relayed or still being examined.
-    public var openConnections: Int { connections.count + pending }
+    public var openConnections: Int { relayed + pending }
 
     /// Whether the picture comes from other processes (an attached console) rather than an engine in this one.
     public var isAttached: Bool { !instances.isEmpty }

@@ -237,18 +237,50 @@ public final class ConnectionRegistry: Sendable {
     public func snapshot(fresh: Bool = true) -> EngineSnapshot {
         let v = version.load(ordering: .acquiring)
         if !fresh, let cached = state.withLockedValue({ $0.cached }), cached.version == v { return cached }
-        let (conns, routes, nodes, events, listeners) = state.withLockedValue { s in
-            (Array(s.connections.values), s.routes, s.nodes, Array(s.events), s.listeners)
+        let (conns, events) = state.withLockedValue { s in (Array(s.connections.values), Array(s.events)) }
+        let snap = picture(version: v, connections: conns.map(Self.info).sorted { $0.id < $1.id }, relayed: conns.count,
+                           events: events)
+        state.withLockedValue { $0.cached = snap }
+        return snap
+    }
+
+    /// The picture without the connection list and with only the events after `eventsAfter` (followers read it
+    /// twice a second: no connection is touched, no older event rendered).
+    public func summary(eventsAfter: Int) -> EngineSnapshot {
+        let v = version.load(ordering: .acquiring)
+        let (count, events, last) = state.withLockedValue { s in
+            (s.connections.count, Array(s.events.reversed().prefix { $0.sequence > eventsAfter }.reversed()),
+             s.events.last?.sequence ?? 0)
         }
-        let connections = conns.map { c -> ConnectionInfo in
-            var info = c.info
-            info.bytesIn = c.counters.bytesIn.load(ordering: .relaxed)
-            info.bytesOut = c.counters.bytesOut.load(ordering: .relaxed)
-            let code = c.connack.load(ordering: .relaxed)
-            info.brokerConnack = code < 0 ? nil : code
-            if code > 0 { info.brokerRefusal = ConnackText.describe(UInt8(code), level: UInt8(info.protocolLevel ?? 4)) }
-            return info
-        }.sorted { $0.id < $1.id }
+        var snap = picture(version: v, connections: [], relayed: count, events: events)
+        snap.lastEventSequence = last
+        return snap
+    }
+
+    /// The ids of the open relays.
+    public func connectionIDs() -> [UInt64] { state.withLockedValue { Array($0.connections.keys) } }
+
+    /// The open relays with these ids, by id.
+    public func connections(ids: Set<UInt64>) -> [ConnectionInfo] {
+        state.withLockedValue { s in ids.compactMap { s.connections[$0] } }.map(Self.info).sorted { $0.id < $1.id }
+    }
+
+    /// A connection as operators see it, with its counters read now.
+    private static func info(_ c: LiveConnection) -> ConnectionInfo {
+        var info = c.info
+        info.bytesIn = c.counters.bytesIn.load(ordering: .relaxed)
+        info.bytesOut = c.counters.bytesOut.load(ordering: .relaxed)
+        let code = c.connack.load(ordering: .relaxed)
+        info.brokerConnack = code < 0 ? nil : code
+        if code > 0 { info.brokerRefusal = ConnackText.describe(UInt8(code), level: UInt8(info.protocolLevel ?? 4)) }
+        return info
+    }
+
+    /// Counters, listeners and the given connections and events, as one snapshot.
+    private func picture(version v: Int, connections: [ConnectionInfo], relayed: Int, events: [StoredEvent])
+        -> EngineSnapshot
+    {
+        let (routes, nodes, listeners) = state.withLockedValue { s in (s.routes, s.nodes, s.listeners) }
         let routeStats = routes.map { id, c in
             RouteStats(routeID: id, active: c.active.load(ordering: .relaxed), total: c.total.load(ordering: .relaxed),
                        rejected: c.rejected.snapshot(), bytesIn: c.bytesIn.load(ordering: .relaxed),
@@ -262,14 +294,14 @@ public final class ConnectionRegistry: Sendable {
                       failing: c.lastAttemptFailed.load(ordering: .relaxed), disconnects: c.disconnects.snapshot(),
                       connacks: c.connacks)
         }.sorted { $0.node < $1.node }
-        let snap = EngineSnapshot(
+        var snap = EngineSnapshot(
             version: v, takenAt: Date().timeIntervalSince1970, startedAt: startedAt, listeners: listeners,
             connections: connections, routes: routeStats, nodes: nodeStats, events: events.map(\.event),
             pending: pendingCount.load(ordering: .relaxed), totalAccepted: accepted.load(ordering: .relaxed),
             totalRejected: rejectedTotal.load(ordering: .relaxed),
             rejectedByReason: rejectedByReason.snapshot(),
             tlsHandshakes: tlsHandshakes.load(ordering: .relaxed), prereadBytes: prereadBytes.load(ordering: .relaxed))
-        state.withLockedValue { $0.cached = snap }
+        snap.relayed = relayed
         return snap
     }
 }

@@ -6,8 +6,17 @@ import ProxyControl
 extension ProxyEngine: EngineControl {
     public var snapshotVersion: Int { registry.currentVersion }
 
-    public func snapshot() -> EngineSnapshot {
-        var snapshot = registry.snapshot()
+    public func snapshot() -> EngineSnapshot { completed(registry.snapshot()) }
+
+    public func summary(eventsAfter: Int) -> EngineSnapshot { completed(registry.summary(eventsAfter: eventsAfter)) }
+
+    public func connectionIDs() -> [UInt64] { registry.connectionIDs() }
+
+    public func connections(ids: Set<UInt64>) -> [ConnectionInfo] { registry.connections(ids: ids) }
+
+    /// The registry's picture with what the engine itself knows: limits, health, the store's status.
+    private func completed(_ picture: EngineSnapshot) -> EngineSnapshot {
+        var snapshot = picture
         snapshot.drainTimeout = settings.drainTimeout
         snapshot.connectionLimit = admission.limit
         snapshot.descriptorLimit = budget.soft
