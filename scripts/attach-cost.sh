@@ -41,29 +41,14 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket,random
-while True:
-    p=random.randint(20000,32000); s=socket.socket()
-    try: s.bind(("127.0.0.1",p)); print(p); break
-    except OSError: pass
-    finally: s.close()'; }
+. scripts/common.sh   # (the working folder is the repository here)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 KEY=edd1c9f034335f136f87ad84b625c8f1
 
 SINK1=$(free_port); SINK2=$(free_port); STREAM=$(free_port); ADMIN=$(free_port)
 "$BIN/mqtt-loadgen" sink --listen "127.0.0.1:$SINK1,127.0.0.2:$SINK2" --threads 1 > "$WORK/sink.log" 2>&1 &
 PIDS+=($!)
-cat > "$WORK/config.yaml" <<YAML
-apisix:
-  stream_proxy:
-    tcp: ["127.0.0.1:$STREAM"]
-deployment:
-  admin:
-    admin_key: [{name: admin, key: $KEY, role: admin}]
-    admin_listen: {ip: 127.0.0.1, port: $ADMIN}
-mqtt_proxy:
-  instance_id: measured
-YAML
+instance_config "$WORK/config.yaml" "$STREAM" "$ADMIN" measured
 "$BIN/mqtt-proxy" serve --config "$WORK/config.yaml" --store "$WORK/apisix.yaml" > "$WORK/serve.log" 2>&1 &
 PROXY=$!
 PIDS+=($PROXY)
@@ -98,8 +83,8 @@ sleep 2
 measure() {
     local load=$1 before after loadpid=""
     if [ "$load" = churn ]; then
-        "$BIN/mqtt-loadgen" connect --target "127.0.0.1:$STREAM" --threads 1 --concurrency 1 \
-            --duration "$SECONDS_PER_RUN" --warmup 0 > "$WORK/loadgen.json" 2>&1 &
+        "$BIN/mqtt-loadgen" connect --target "127.0.0.1:$STREAM" --threads 1 --concurrency 1 --pid "$PROXY" \
+            --duration "$SECONDS_PER_RUN" --warmup 0 > "$WORK/loadgen-$2.json" 2>&1 &
         loadpid=$!
     fi
     before=$(cpu_ticks "$PROXY")
@@ -131,11 +116,11 @@ stop_console() {
 
 printf '%-7s %14s %14s %10s %14s %14s %14s\n' load "cpu without" "cpu with" "added" "console KB/s" "console cpu" "first read"
 for load in quiet churn; do
-    without=$(measure "$load")
+    without=$(measure "$load" without)
     run_console
     first=$(read_bytes "$CONSOLE")
     c_before=$(cpu_ticks "$CONSOLE"); started=$(date +%s.%N)
-    with=$(measure "$load")
+    with=$(measure "$load" with)
     c_after=$(cpu_ticks "$CONSOLE"); ended=$(date +%s.%N)
     last=$(read_bytes "$CONSOLE")
     stop_console >/dev/null
@@ -147,6 +132,19 @@ first, last, t0, t1, c0, c1 = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv
 print(f"{load:<7} {without:>8.3f} cores {with_:>8.3f} cores {(with_ - without) * 100:>+9.2f}% "
       f"{(last - first) / 1000 / (t1 - t0):>9.1f} KB/s {(c1 - c0) / 100 / (t1 - t0):>8.3f} cores {first / 1e6:>11.1f} MB")
 PY
+    if [ "$load" = churn ]; then
+        python3 - "$WORK/loadgen-without.json" "$WORK/loadgen-with.json" <<'PY'
+import json, sys
+def metric(path, name):
+    text = open(path).read()
+    start = text.find("{")
+    return json.loads(text[start:])["metrics"][name] if start >= 0 else float("nan")
+a, b = (metric(p, "target_cpu_us_per_conn") for p in sys.argv[1:3])
+ra, rb = (metric(p, "rate") for p in sys.argv[1:3])
+print(f"churn   instance CPU per connection {a:.0f} µs without, {b:.0f} µs with ({(b - a) / a * 100:+.1f} %); "
+      f"{ra:.0f} and {rb:.0f} connects/s")
+PY
+    fi
 done
 echo "added: the instance's CPU with the console attached minus without, in % of one core; first read: what the"
 echo "console read while attaching (the whole list of $HELD connections), before the window"

@@ -37,12 +37,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$OUT"
 
-free_port() { python3 -c 'import socket,random
-while True:
-    p=random.randint(20000,32000); s=socket.socket()
-    try: s.bind(("127.0.0.1",p)); print(p); break
-    except OSError: pass
-    finally: s.close()'; }
+. scripts/common.sh   # (the working folder is the repository here)
 KEY=edd1c9f034335f136f87ad84b625c8f1
 DEMO_ADMIN=$(free_port)
 tmux new-session -d -s "$SESSION" -x "$COLS" -y "$ROWS" \
@@ -81,20 +76,10 @@ send "?"
 shot 8-help "Help (demo mode)"
 send Escape
 
-# A second instance with the demo's route and 40 clients of its own, and a console attached to both.
+# A second instance with the demo's route and 40 clients of its own (cam-edge-00, meter-edge-01…: they sort among
+# the demo's), and a console attached to both.
 EDGE_ADMIN=$(free_port); EDGE_STREAM=$(free_port)
-cat > "$WORK/edge.yaml" <<YAML
-apisix:
-  stream_proxy:
-    tcp: ["127.0.0.1:$EDGE_STREAM"]
-deployment:
-  admin:
-    admin_key: [{name: admin, key: $KEY, role: admin}]
-    admin_listen: {ip: 127.0.0.1, port: $EDGE_ADMIN}
-mqtt_proxy:
-  instance_id: edge-2
-  log_level: notice
-YAML
+instance_config "$WORK/edge.yaml" "$EDGE_STREAM" "$EDGE_ADMIN" edge-2
 "$BIN" serve --config "$WORK/edge.yaml" --store "$WORK/edge-store.yaml" > "$WORK/edge.log" 2>&1 &
 EDGE=$!
 PIDS+=($EDGE)
@@ -112,7 +97,7 @@ python3 - "$EDGE_STREAM" > "$WORK/holder.log" 2>&1 <<'PY' &
 import socket, struct, sys, time
 held = []
 for i in range(40):
-    cid = b"gateway-%02d" % i
+    cid = b"%s-edge-%02d" % ([b"cam", b"meter", b"sensor", b"truck"][i % 4], i)
     body = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack(">H", len(cid)) + cid
     s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
     s.sendall(bytes([0x10, len(body)]) + body)
@@ -127,12 +112,12 @@ tmux new-session -d -s "$FLEET" -x "$COLS" -y "$ROWS" \
 sleep 4
 fleet_shot() { SESSION_SAVED=$SESSION; SESSION=$FLEET; shot "$@"; SESSION=$SESSION_SAVED; }
 fleet_send() { tmux send-keys -t "$FLEET" "$@"; sleep 1.2; }
-fleet_send s; fleet_send s; fleet_send s     # sort by node
 fleet_shot 9-fleet-connections "Attached to two instances: Connections"
 fleet_send 2
 fleet_shot 10-fleet-clients-nodes "Attached to two instances: Clients → Nodes"
 fleet_send 1
 kill -9 "$EDGE"; sleep 3
+fleet_send i; fleet_send i                   # only edge-2's rows
 fleet_shot 11-fleet-instance-lost "Attached: edge-2 killed, its rows greyed"
 fleet_send q
 send q; sleep 2

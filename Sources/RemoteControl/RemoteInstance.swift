@@ -102,6 +102,11 @@ public final class RemoteInstance: Sendable {
             do throws(AdminClientError) {
                 try await follow()
             } catch {
+                // A stream that broke was alive until now; a silent one only until it last said something.
+                if case .silent = error {
+                } else {
+                    state.withLock { if $0.reachable { $0.lastSeen = Date().timeIntervalSince1970 } }
+                }
                 lost(error.description)
             }
             guard !Task.isCancelled else { break }
@@ -140,7 +145,10 @@ public final class RemoteInstance: Sendable {
         }
     }
 
-    private func lost(_ reason: String) {
+    private func lost(_ error: String) {
+        // The bar names the instance already: its address need not lead the reason.
+        let reason = error.hasPrefix(client.baseURL) ? String(error.dropFirst(client.baseURL.count))
+            .trimmingCharacters(in: CharacterSet(charactersIn: ": ")) : error
         let differs = state.withLock { s -> Bool in
             defer {
                 s.reachable = false

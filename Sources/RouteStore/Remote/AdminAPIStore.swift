@@ -149,7 +149,7 @@ public actor AdminAPIStore: RouteStore {
                 throw .invalid(ValidationError(field: "", message))
             case .refused(let status, let message):
                 throw .unavailable("\(client.baseURL) answered \(status): \(message)")
-            case .unreachable(let message), .malformed(let message):
+            case .unreachable(let message), .silent(let message), .malformed(let message):
                 throw .unavailable(message)
             }
         }

@@ -9,6 +9,8 @@ import Synchronization
 public enum AdminClientError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Nothing answered (refused, timed out, the stream broke).
     case unreachable(String)
+    /// A stream stayed open but nothing came through it for too long (a frozen instance).
+    case silent(String)
     /// It answered with an error status; `message` is its `error_msg` (or the body).
     case refused(status: Int, message: String)
     /// It answered something that is not the JSON expected.
@@ -16,7 +18,7 @@ public enum AdminClientError: Error, Sendable, Equatable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .unreachable(let m): m
+        case .unreachable(let m), .silent(let m): m
         case .refused(let status, let message): "\(status) \(message)"
         case .malformed(let m): m
         }
@@ -118,7 +120,7 @@ public final class AdminClient: Sendable {
                         try await Task.sleep(nanoseconds: 1_000_000_000)
                         let quiet = lastHeard.secondsSince()
                         if quiet > silence {
-                            throw AdminClientError.unreachable("\(base): no answer for \(Int(quiet)) s")
+                            throw AdminClientError.silent("\(base): no answer for \(Int(quiet)) s")
                         }
                     }
                 }
