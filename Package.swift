@@ -39,6 +39,8 @@ let package = Package(
             name: "ProxyProtocol",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Pure wire format of the TLS ClientHello the proxy reads before a handshake (server name, signature schemes).
+        .target(name: "TLSWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // Pure balancing algorithms: APISIX-compatible consistent hashing, smooth WRR, least connections.
         // (ProxyModel only for `HostPort`, the one host:port parser.)
         .target(name: "LoadBalancing", dependencies: ["ProxyModel"]),
@@ -74,7 +76,7 @@ let package = Package(
         .target(
             name: "ProxyEngine",
             dependencies: [
-                "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyControl", "ProxyProtocol",
+                "MQTTCodec", "LoadBalancing", "ProxyModel", "RouteStore", "ProxyControl", "ProxyProtocol", "TLSWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -195,10 +197,11 @@ let package = Package(
             name: "MicroBench",
             dependencies: ["MQTTCodec", "LoadBalancing", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // libFuzzer entry point for the wire parsers (CONNECT and framing, PROXY headers); see scripts/fuzz.sh.
+        // libFuzzer entry point for the wire parsers (CONNECT, MQTT framing, PROXY headers, TLS ClientHello); see
+        // scripts/fuzz.sh.
         .executableTarget(
             name: "ConnectFuzzer",
-            dependencies: ["MQTTCodec", "ProxyProtocol", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["MQTTCodec", "ProxyProtocol", "TLSWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
 
         // The APISIX test vectors (one copy of each) and their loader, for every test target that checks them.
@@ -230,6 +233,11 @@ let package = Package(
         .testTarget(
             name: "ProxyProtocolTests",
             dependencies: ["ProxyProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "TLSWireTests",
+            dependencies: ["TLSWire", .product(name: "NIOCore", package: "swift-nio")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

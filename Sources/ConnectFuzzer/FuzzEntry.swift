@@ -2,16 +2,19 @@ import Foundation
 import MQTTCodec
 import NIOCore
 
-/// Which parser the inputs go to: `FUZZ_TARGET=connect` (the default: the CONNECT decoder and the MQTT framing)
-/// or `proxy-header` (the PROXY protocol v1/v2 decoder). One driver serves every target.
+/// Which parser the inputs go to: `FUZZ_TARGET=connect` (the default: the CONNECT decoder and the MQTT framing),
+/// `proxy-header` (the PROXY protocol v1/v2 decoder), `client-hello` (the TLS ClientHello reader) or `framing` (the
+/// relay's MQTT framing tracker). One driver serves every target.
 enum FuzzTarget: String {
     case connect
     case proxyHeader = "proxy-header"
+    case clientHello = "client-hello"
+    case framing
 
     static let selected: FuzzTarget = {
         guard let name = getenv("FUZZ_TARGET").map({ String(cString: $0) }), !name.isEmpty else { return .connect }
         guard let target = FuzzTarget(rawValue: name) else {
-            fatalError("unknown FUZZ_TARGET \(name) (connect, proxy-header)")
+            fatalError("unknown FUZZ_TARGET \(name) (connect, proxy-header, client-hello, framing)")
         }
         return target
     }()
@@ -28,6 +31,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         FrameInvariants.check(input)
     case .proxyHeader:
         ProxyHeaderInvariants.check(input)
+    case .clientHello:
+        ClientHelloInvariants.check(input)
+    case .framing:
+        FramingInvariants.check(input)
     }
     return 0
 }

@@ -30,7 +30,7 @@ struct FuzzerMain {
     static func main() throws {
         let paths = CommandLine.arguments.dropFirst()
         guard !paths.isEmpty else {
-            print("usage: [FUZZ_TARGET=connect|proxy-header] ConnectFuzzer FILE_OR_DIRECTORY...  (replays inputs through the fuzz checks)")
+            print("usage: [FUZZ_TARGET=connect|proxy-header|client-hello|framing] ConnectFuzzer FILE_OR_DIRECTORY...  (replays inputs through the fuzz checks)")
             return
         }
         var count = 0

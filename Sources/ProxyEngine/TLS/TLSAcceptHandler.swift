@@ -1,4 +1,5 @@
 import Foundation
+import TLSWire
 import NIOCore
 import NIOSSL
 import X509

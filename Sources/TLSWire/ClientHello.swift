@@ -2,15 +2,21 @@ import Foundation
 import NIOCore
 
 /// What the proxy reads from a TLS ClientHello before the handshake starts: the server name (to pick a
-/// certificate) and the signature schemes (to pick between an ECDSA and an RSA certificate).
-struct ClientHello: Sendable, Equatable {
+/// certificate) and the signature schemes (to pick between an ECDSA and an RSA certificate). Pure: bytes in, a
+/// value out, nothing consumed.
+public struct ClientHello: Sendable, Equatable {
     /// The `server_name` extension's host name, lowercased; nil when the client sent none.
-    var serverName: String?
+    public var serverName: String?
     /// The `signature_algorithms` extension's code points, in the client's order (empty when absent).
-    var signatureSchemes: [UInt16]
+    public var signatureSchemes: [UInt16]
+
+    public init(serverName: String?, signatureSchemes: [UInt16]) {
+        self.serverName = serverName
+        self.signatureSchemes = signatureSchemes
+    }
 
     /// The outcome of looking at the first bytes of a connection.
-    enum ParseResult: Equatable {
+    public enum ParseResult: Sendable, Equatable {
         case needMoreBytes
         /// Not a TLS handshake (a plaintext MQTT client on a TLS port, say), with the reason.
         case notTLS(String)
@@ -18,11 +24,11 @@ struct ClientHello: Sendable, Equatable {
     }
 
     /// Largest ClientHello accepted (TLS allows 16 MiB; real ones are under a few KiB).
-    static let maxLength = 64 * 1024
+    public static let maxLength = 64 * 1024
 
     /// Parses a ClientHello from `buffer` without consuming it. Handshake messages split over several TLS
     /// records are joined.
-    static func parse(_ buffer: ByteBuffer) -> ParseResult {
+    public static func parse(_ buffer: ByteBuffer) -> ParseResult {
         var input = buffer
         var handshake = ByteBuffer()
         while true {
@@ -93,25 +99,4 @@ struct ClientHello: Sendable, Equatable {
         }
         return nil
     }
-
-    /// Key types the client can verify signatures from, judged by its signature schemes. A client that
-    /// lists none (allowed before TLS 1.3) is taken to accept RSA and ECDSA, as TLS 1.2 specifies.
-    var acceptedKeyTypes: Set<CertificateKeyType> {
-        guard !signatureSchemes.isEmpty else { return [.rsa, .ecdsa] }
-        var out: Set<CertificateKeyType> = []
-        for scheme in signatureSchemes {
-            switch scheme {
-            case 0x0401, 0x0501, 0x0601, 0x0201, 0x0804, 0x0805, 0x0806: out.insert(.rsa)
-            case 0x0403, 0x0503, 0x0603, 0x0203: out.insert(.ecdsa)
-            case 0x0807: out.insert(.ed25519)
-            default: continue
-            }
-        }
-        return out
-    }
-}
-
-/// The kind of key a server certificate carries, for choosing among an ssl object's pairs.
-enum CertificateKeyType: String, Sendable, Hashable {
-    case rsa, ecdsa, ed25519, other
 }
