@@ -197,11 +197,13 @@ let package = Package(
             name: "MicroBench",
             dependencies: ["MQTTCodec", "LoadBalancing", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // libFuzzer entry point for the wire parsers (CONNECT, MQTT framing, PROXY headers, TLS ClientHello); see
-        // scripts/fuzz.sh.
+        // libFuzzer entry point for what is read from outside (CONNECT, MQTT framing, PROXY headers, TLS ClientHello,
+        // admin JSON bodies, the YAML store); see scripts/fuzz.sh.
         .executableTarget(
             name: "ConnectFuzzer",
-            dependencies: ["MQTTCodec", "ProxyProtocol", "TLSWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "MQTTCodec", "ProxyProtocol", "TLSWire", "ProxyModel", .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
 
         // The APISIX test vectors (one copy of each) and their loader, for every test target that checks them.
@@ -248,7 +250,8 @@ let package = Package(
             name: "ProxyModelTests",
             dependencies: [
                 "ProxyModel", "ProxyTestSupport",
-            ]
+            ],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "RouteStoreTests", dependencies: ["RouteStore", "ProxyModel", "ProxyTestSupport"]),
         .testTarget(name: "ProxyControlTests", dependencies: ["ProxyControl", "RouteStore", "ProxyModel"]),

@@ -2,13 +2,16 @@
 # Fuzzes one wire parser with libFuzzer + AddressSanitizer.
 # Usage: scripts/fuzz.sh TARGET [SECONDS] [RUNS]
 #   TARGET   connect (the CONNECT decoder and the MQTT frame decoder), proxy-header (PROXY protocol v1/v2),
-#            client-hello (the TLS ClientHello reader) or framing (the relay's MQTT framing tracker)
+#            client-hello (the TLS ClientHello reader), framing (the relay's MQTT framing tracker), json (admin API
+#            bodies: the parser and the validation) or yaml-store (the APISIX standalone file)
 #   SECONDS  time limit (default 60); RUNS: stop after that many executions instead (e.g. 10000000)
 # Seeds come from the target's committed corpus (copied; it is never modified):
 #   connect       Tests/MQTTCodecTests/Fixtures/fuzz-corpus
 #   proxy-header  Tests/ProxyProtocolTests/Fixtures/fuzz-corpus
 #   client-hello  Tests/TLSWireTests/Fixtures/fuzz-corpus
 #   framing       Tests/MQTTCodecTests/Fixtures/fuzz-corpus (MQTT packets: the same seeds as connect)
+#   json          Tests/ProxyModelTests/Fixtures/fuzz-corpus/json
+#   yaml-store    Tests/ProxyModelTests/Fixtures/fuzz-corpus/yaml
 # Crashing inputs land in fuzz-artifacts/; add each one to the seed corpus and to a regression test.
 set -euo pipefail
 
@@ -20,7 +23,10 @@ case "$target" in
     proxy-header) seeds=Tests/ProxyProtocolTests/Fixtures/fuzz-corpus ;;
     client-hello) seeds=Tests/TLSWireTests/Fixtures/fuzz-corpus ;;
     framing) seeds=Tests/MQTTCodecTests/Fixtures/fuzz-corpus ;;
-    *) echo "usage: scripts/fuzz.sh connect|proxy-header|client-hello|framing [SECONDS] [RUNS]" >&2; exit 2 ;;
+    json) seeds=Tests/ProxyModelTests/Fixtures/fuzz-corpus/json ;;
+    yaml-store) seeds=Tests/ProxyModelTests/Fixtures/fuzz-corpus/yaml ;;
+    *) echo "usage: scripts/fuzz.sh connect|proxy-header|client-hello|framing|json|yaml-store [SECONDS] [RUNS]" >&2
+       exit 2 ;;
 esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

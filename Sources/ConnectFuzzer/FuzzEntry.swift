@@ -3,18 +3,21 @@ import MQTTCodec
 import NIOCore
 
 /// Which parser the inputs go to: `FUZZ_TARGET=connect` (the default: the CONNECT decoder and the MQTT framing),
-/// `proxy-header` (the PROXY protocol v1/v2 decoder), `client-hello` (the TLS ClientHello reader) or `framing` (the
-/// relay's MQTT framing tracker). One driver serves every target.
+/// `proxy-header` (the PROXY protocol v1/v2 decoder), `client-hello` (the TLS ClientHello reader), `framing` (the
+/// relay's MQTT framing tracker), `json` (the admin API's body parser and validation) or `yaml-store` (the APISIX
+/// standalone file). One driver serves every target.
 enum FuzzTarget: String {
     case connect
     case proxyHeader = "proxy-header"
     case clientHello = "client-hello"
     case framing
+    case json
+    case yamlStore = "yaml-store"
 
     static let selected: FuzzTarget = {
         guard let name = getenv("FUZZ_TARGET").map({ String(cString: $0) }), !name.isEmpty else { return .connect }
         guard let target = FuzzTarget(rawValue: name) else {
-            fatalError("unknown FUZZ_TARGET \(name) (connect, proxy-header, client-hello, framing)")
+            fatalError("unknown FUZZ_TARGET \(name) (connect, proxy-header, client-hello, framing, json, yaml-store)")
         }
         return target
     }()
@@ -35,6 +38,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         ClientHelloInvariants.check(input)
     case .framing:
         FramingInvariants.check(input)
+    case .json:
+        JSONInvariants.check(input)
+    case .yamlStore:
+        YAMLStoreInvariants.check(input)
     }
     return 0
 }

@@ -28,6 +28,8 @@ struct JSONParserTests {
         (#""\ud800""#, "unpaired surrogate"),
         ("tru", "invalid literal"),
         ("{} x", "unexpected data after"),
+        ("[1e400]", "number out of range: 1e400"),
+        ("-1E+999", "number out of range"),
     ])
     func rejectsInvalidJSON(text: String, reason: String) {
         #expect {
@@ -35,6 +37,16 @@ struct JSONParserTests {
         } throws: { error in
             (error as? JSONParseError)?.reason.contains(reason) == true
         }
+    }
+
+    @Test func wholeDoublesAreWrittenAsIntegersAndStayTheSameJSON() throws {
+        let v = try JSONParser.parse("[-0.5e+3, 2.5, {\"w\": 1.0}]")
+        #expect(v.jsonText == "[-500,2.5,{\"w\":1}]")
+        let back = try JSONParser.parse(v.jsonText)
+        #expect(back != v, "500.0 comes back as the integer 500")
+        #expect(back.isSameJSON(as: v))
+        #expect(!back.isSameJSON(as: try JSONParser.parse("[-500, 2.5, {\"w\": 2}]")))
+        #expect(!JSONValue.int(1).isSameJSON(as: .string("1")))
     }
 
     @Test func reportsTheOffset() {

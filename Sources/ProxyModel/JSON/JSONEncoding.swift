@@ -7,6 +7,21 @@ extension JSONValue {
         return out
     }
 
+    /// Whether two values are the same JSON: numbers compare by value (`500` and `500.0`, which the writer turns into
+    /// `500`, are the same), everything else as `==` does.
+    public func isSameJSON(as other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.isSameJSON(as: $1) }
+        case (.object(let a), .object(let b)):
+            return a.keys == b.keys && zip(a.values, b.values).allSatisfy { $0.isSameJSON(as: $1) }
+        case (.int, .double), (.double, .int), (.double, .double):
+            return doubleValue == other.doubleValue
+        default:
+            return self == other
+        }
+    }
+
     /// Indented JSON text for people (the console's editor, `check` output).
     public var prettyJSONText: String {
         var out = ""

@@ -199,6 +199,8 @@ public enum JSONParser {
             let text = String(decoding: bytes[start..<pos], as: UTF8.self)
             if isInteger, let i = Int(text) { return .int(i) }
             guard let d = Double(text) else { throw JSONParseError(offset: start, reason: "invalid number") }
+            // 1e400 would become infinity, which JSON cannot write back (found by the json fuzz target).
+            guard d.isFinite else { throw JSONParseError(offset: start, reason: "number out of range: \(text)") }
             return .double(d)
         }
     }
