@@ -47,14 +47,16 @@ struct AttachOptions: ParsableArguments {
         return (urls, discover)
     }
 
-    /// The fleet followed and the store edits go through (the first instance that answers); exits 1 with every
-    /// instance's reason when none answers.
+    /// The fleet followed and the store edits go through (the first instance that answers, then the others when it
+    /// is lost and the routes are in etcd); exits 1 with every instance's reason when none answers.
     func connect(_ urls: [String]) async throws -> (FleetControl, AdminAPIStore, readonly: Bool) {
         let key = self.key ?? ProcessInfo.processInfo.environment["MQTT_PROXY_ADMIN_KEY"]
         let fleet = FleetControl(urls: urls, key: key)
         var problems: [String] = []
-        for instance in fleet.instances {
-            let store = AdminAPIStore(client: instance.client)
+        let clients = fleet.instances.map(\.client)
+        for (index, instance) in fleet.instances.enumerated() {
+            // This one first; the others are used when it stops answering (with etcd, they share the routes).
+            let store = AdminAPIStore(clients: Array(clients[index...] + clients[..<index]))
             do {
                 try await store.load()
                 let role = try? await instance.client.call(.GET, "/v1/summary").body["instance"]?["role"]?.stringValue

@@ -147,6 +147,25 @@ struct AttachTests {
         }
     }
 
+    @Test func withoutEtcdEditsStayWithTheirInstanceWhenItIsLost() async throws {
+        try await withEventLoopGroup { group in
+            let a = try await AttachRig.start(group: group, instanceID: "a")
+            let b = try await AttachRig.start(group: group, instanceID: "b", hosts: ["127.0.0.3"])
+            let store = AdminAPIStore(clients: [AdminClient(baseURL: a.url, key: adminKey),
+                                                AdminClient(baseURL: b.url, key: adminKey)])
+            try await store.load()
+            #expect(await store.status().provider == "file")
+            await a.stopAdmin()
+            // Each instance has its own file: writing b's would not change a's routes.
+            await #expect(throws: StoreError.self) {
+                try await store.put(.streamRoutes, id: "9", json: AttachRig.route(b.brokers))
+            }
+            #expect(await b.store.get(.streamRoutes, id: "9") == nil)
+            await a.stop()
+            await b.stop()
+        }
+    }
+
     @Test func aViewerKeyIsSeenAsReadOnlyAndAWrongKeyIsNamed() async throws {
         try await withEventLoopGroup { group in
             let rig = try await AttachRig.start(group: group, instanceID: "instance-d")

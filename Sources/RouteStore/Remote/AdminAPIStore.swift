@@ -7,10 +7,17 @@ import ProxyModel
 /// Reads come from a copy of the instance's stream routes, upstreams and ssl objects, fetched again whenever the
 /// revision its `/v1/store` reports moves (`run()` looks every `pollInterval` seconds; an answer is ~300 bytes).
 /// Writes are the admin API's own PUT and DELETE, validated there; `prepare` validates against the copy, as the
-/// instance would, for previews. With etcd behind the instances, one write reaches every one of them.
+/// instance would, for previews. With etcd behind the instances, one write reaches every one of them, and when the
+/// instance in use stops answering the next one of `clients` is used instead (they share one store). Without etcd
+/// each instance has its own store, so the store stays with the first.
 public actor AdminAPIStore: RouteStore {
-    public nonisolated let client: AdminClient
-    public nonisolated var location: String { "admin API \(client.baseURL)" }
+    /// The instances it can go through, the first preferred.
+    public nonisolated let clients: [AdminClient]
+    public nonisolated var location: String {
+        "admin API \(clients[0].baseURL)" + (clients.count > 1 ? " (+\(clients.count - 1))" : "")
+    }
+    private var current = 0
+    private var client: AdminClient { clients[current] }
     private let pollInterval: Double
     private var resources = ProxyResources()
     private var revision = 0
@@ -20,9 +27,15 @@ public actor AdminAPIStore: RouteStore {
     private var nextFollower = 0
 
     public init(client: AdminClient, pollInterval: Double = 1) {
-        self.client = client
+        self.init(clients: [client], pollInterval: pollInterval)
+    }
+
+    /// A store over the first of `clients`, moving to the next when it stops answering and the routes are in etcd.
+    public init(clients: [AdminClient], pollInterval: Double = 1) {
+        precondition(!clients.isEmpty, "an admin API store needs an instance")
+        self.clients = clients
         self.pollInterval = pollInterval
-        currentStatus = StoreStatus(provider: "admin", location: client.baseURL, reachable: false,
+        currentStatus = StoreStatus(provider: "admin", location: clients[0].baseURL, reachable: false,
                                     since: Date().timeIntervalSince1970, lastError: "not read yet")
     }
 
@@ -94,13 +107,13 @@ public actor AdminAPIStore: RouteStore {
 
     /// Reads the objects again when the instance's store revision moved (or always, with `force`).
     private func refresh(force: Bool) async throws(AdminClientError) {
-        let store = try await client.call(.GET, "/v1/store").body
+        let store = try await call(.GET, "/v1/store").body
         let remote = store["revision"]?.intValue
         setStatus(reachable: true, error: nil, source: store)
         guard force || remote != remoteRevision else { return }
         var next = ProxyResources()
         for kind in ResourceKind.allCases {
-            let listing = try await client.call(.GET, "/apisix/admin/\(kind.rawValue)").body
+            let listing = try await call(.GET, "/apisix/admin/\(kind.rawValue)").body
             for item in listing["list"]?.arrayValue ?? [] {
                 guard let value = item["value"], let id = Self.id(of: value) else { continue }
                 _ = try? next.put(kind: kind, id: id, json: value, index: item["modifiedIndex"]?.intValue ?? 0)
@@ -137,7 +150,7 @@ public actor AdminAPIStore: RouteStore {
                       missing: (ResourceKind, String)? = nil) async throws(StoreError) -> (status: Int, body: JSONValue)
     {
         do throws(AdminClientError) {
-            return try await client.call(method, path, body: body)
+            return try await call(method, path, body: body)
         } catch {
             switch error {
             case .refused(let status, let message) where status == 404:
@@ -151,6 +164,27 @@ public actor AdminAPIStore: RouteStore {
                 throw .unavailable("\(client.baseURL) answered \(status): \(message)")
             case .unreachable(let message), .silent(let message), .malformed(let message):
                 throw .unavailable(message)
+            }
+        }
+    }
+
+    /// Calls the instance in use; when it does not answer and the instances share their routes through etcd, the
+    /// next ones in turn (each once), keeping the first that answers.
+    private func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws(AdminClientError)
+        -> (status: Int, body: JSONValue)
+    {
+        var tried = 0
+        while true {
+            do throws(AdminClientError) {
+                return try await client.call(method, path, body: body)
+            } catch {
+                tried += 1
+                let unreachable = switch error {
+                case .unreachable, .silent: true
+                case .refused, .malformed: false
+                }
+                guard unreachable, currentStatus.provider == "etcd", tried < clients.count else { throw error }
+                current = (current + 1) % clients.count
             }
         }
     }
