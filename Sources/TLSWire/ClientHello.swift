@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 
 /// What the proxy reads from a TLS ClientHello before the handshake starts: the server name (to pick a
@@ -34,7 +33,7 @@ public struct ClientHello: Sendable, Equatable {
         while true {
             guard let header = input.readBytes(length: 5) else { return .needMoreBytes }
             guard header[0] == 0x16 else {
-                return .notTLS(String(format: "first byte 0x%02x is not a TLS handshake record", header[0]))
+                return .notTLS("first byte \(hex(header[0])) is not a TLS handshake record")
             }
             guard header[1] == 0x03 else { return .notTLS("record version \(header[1]).\(header[2]) is not TLS") }
             let length = Int(header[3]) << 8 | Int(header[4])
@@ -54,6 +53,12 @@ public struct ClientHello: Sendable, Equatable {
                 return .hello(hello)
             }
         }
+    }
+
+    /// `0x1f`: a byte as the reasons name it.
+    private static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return "0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0x0F)])
     }
 
     /// The ClientHello body after the 4-byte handshake header.
