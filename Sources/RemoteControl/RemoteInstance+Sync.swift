@@ -21,10 +21,8 @@ extension RemoteInstance {
             for id in closed { s.connections[id] = nil }
             s.waiting.removeAll { closed.contains($0) }
             s.waiting += opened.filter { s.connections[$0] == nil }
-            if change["connections_resync"]?.boolValue == true || s.waiting.count > Self.maxWaiting {
-                s.needsResync = true
-                s.waiting = []
-            }
+            // Too many changes to follow one by one: the next whole read (as the budget allows) brings them.
+            if change["connections_resync"]?.boolValue == true || s.waiting.count > Self.maxWaiting { s.waiting = [] }
         }
         try await readWaiting()
         try await readSummary()
@@ -55,15 +53,13 @@ extension RemoteInstance {
         }
     }
 
-    /// Reads `/v1/summary`: counters, health, store, who the instance is. Two summaries in a row whose relayed count
-    /// differs from the copy's mark the copy for a whole read.
+    /// Reads `/v1/summary`: counters, health, store, who the instance is.
     func readSummary() async throws(AdminClientError) {
         let body = try await client.call(.GET, "/v1/summary").body
         guard let summary = SnapshotJSON.decodeSummary(body) else {
             throw .malformed("\(client.baseURL)/v1/summary: not a summary")
         }
         let info = body["instance"]
-        let relayed = body["relayed"]?.intValue
         state.withLock { s in
             s.summary = summary
             s.instanceID = info?["id"]?.stringValue ?? s.instanceID
@@ -74,12 +70,6 @@ extension RemoteInstance {
             s.reachable = true
             s.lastError = nil
             s.lastSeen = Date().timeIntervalSince1970
-            if let relayed, relayed != s.connections.count {
-                s.countMismatches += 1
-                if s.countMismatches >= 2 { s.needsResync = true }
-            } else {
-                s.countMismatches = 0
-            }
         }
     }
 
@@ -111,8 +101,6 @@ extension RemoteInstance {
         store(body["connections"]?.arrayValue?.compactMap(SnapshotJSON.decodeConnection) ?? [], replacing: true)
         state.withLock { s in
             s.waiting = []
-            s.needsResync = false
-            s.countMismatches = 0
             s.nextResyncAllowed = Date().timeIntervalSince1970 + max(2, cost / resyncBudget)
         }
     }

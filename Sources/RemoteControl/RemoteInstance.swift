@@ -10,8 +10,8 @@ import Synchronization
 /// On each `change` message of the stream it reads `/v1/summary` (a few KB), the details of the connections the
 /// message says were opened (`/v1/connections?ids=…`, as far as `detailBudget` bytes a second allow; the rest wait
 /// their turn, and those closed meanwhile are never read), and drops those closed. The whole connection list is read
-/// again as often as `resyncBudget` bytes a second allow (fresh byte counters), and at once when the copy cannot be
-/// trusted (the stream restarted), so following a busy instance costs it little.
+/// when the stream (re)starts and then as often as `resyncBudget` bytes a second allow (fresh byte counters, and
+/// whatever was too much to follow one by one), so following a busy instance costs it little.
 public final class RemoteInstance: Sendable {
     /// The address it was attached by, as given.
     public let url: String
@@ -41,9 +41,7 @@ public final class RemoteInstance: Sendable {
         var lastSeen: Double?
         var lastError: String? = "connecting"
         var changes = 0
-        var needsResync = true
         var nextResyncAllowed = 0.0
-        var countMismatches = 0
         /// Opened connections not read yet, oldest first.
         var waiting: [UInt64] = []
         /// Bytes the detail reads may still use now, and when that was last refilled.
@@ -124,7 +122,6 @@ public final class RemoteInstance: Sendable {
             do throws(AdminClientError) {
                 switch message.event {
                 case "hello":
-                    state.withLock { $0.needsResync = true }
                     try await readSummary()
                     if since == 0 { try await readEvents() }
                     try await resyncIfDue(force: true)
