@@ -38,6 +38,10 @@ public final class RemoteInstance: Sendable {
         var events: [EngineEvent] = []
         var nextEvent = 0
         var reachable = false
+        /// The copy has been read whole once (summary, events, every connection).
+        var synced = false
+        /// Times it was lost (or could not be reached at all).
+        var losses = 0
         var lastSeen: Double?
         var lastError: String? = "connecting"
         var changes = 0
@@ -65,6 +69,9 @@ public final class RemoteInstance: Sendable {
 
     /// Its `instance_id` once it answered, else the address.
     public var name: String { state.withLock { $0.instanceID } ?? url }
+
+    /// Whether the copy was read whole at least once, or the instance was lost trying: what `--once` waits for.
+    public var isSettled: Bool { state.withLock { $0.synced || $0.losses > 0 } }
 
     /// Grows whenever the copy changes.
     public var changeCount: Int { state.withLock { $0.changes } }
@@ -125,6 +132,7 @@ public final class RemoteInstance: Sendable {
                     try await readSummary()
                     if since == 0 { try await readEvents() }
                     try await resyncIfDue(force: true)
+                    state.withLock { $0.synced = true }
                     changed()
                 case "change":
                     try await apply(message.data)
@@ -150,6 +158,7 @@ public final class RemoteInstance: Sendable {
             defer {
                 s.reachable = false
                 s.lastError = reason
+                s.losses += 1
             }
             return s.reachable || s.lastError != reason
         }

@@ -112,7 +112,8 @@ struct AttachOptions: ParsableArguments {
             for instance in fleet.instances { group.addTask { await instance.run() } }
         } }
         let deadline = Date().addingTimeInterval(wait)
-        while Date() < deadline, fleet.instances.contains(where: { $0.snapshot() == nil && $0.status().lastSeen == nil }) {
+        // Each instance read whole, or given up on (it answered nothing).
+        while Date() < deadline, fleet.instances.contains(where: { !$0.isSettled }) {
             try? await Task.sleep(nanoseconds: 50_000_000)
         }
         print(OnceRender.text(engine: fleet, store: await store.snapshot(), view: view, width: width, height: height,

@@ -17,7 +17,6 @@ public actor AdminAPIStore: RouteStore {
         "admin API \(clients[0].baseURL)" + (clients.count > 1 ? " (+\(clients.count - 1))" : "")
     }
     private var current = 0
-    private var client: AdminClient { clients[current] }
     private let pollInterval: Double
     private var resources = ProxyResources()
     private var revision = 0
@@ -44,7 +43,9 @@ public actor AdminAPIStore: RouteStore {
         do throws(AdminClientError) {
             try await refresh(force: true)
         } catch {
-            throw StoreLoadError(problems: [SourceError(file: client.baseURL, position: nil, message: error.description)])
+            throw StoreLoadError(problems: [
+                SourceError(file: clients[current].baseURL, position: nil, message: error.description),
+            ])
         }
     }
 
@@ -133,7 +134,7 @@ public actor AdminAPIStore: RouteStore {
         next.lastError = error
         if let source {
             next.provider = source["provider"]?.stringValue ?? "admin"
-            next.location = source["location"]?.stringValue ?? client.baseURL
+            next.location = source["location"]?.stringValue ?? clients[current].baseURL
             next.sourceRevision = source["source_revision"]?.intValue ?? source["revision"]?.intValue
             next.fromCache = source["from_cache"]?.boolValue ?? false
             if source["reachable"]?.boolValue == false {
@@ -155,13 +156,13 @@ public actor AdminAPIStore: RouteStore {
             switch error {
             case .refused(let status, let message) where status == 404:
                 if let (kind, id) = missing { throw .notFound(kind: kind, id: id) }
-                throw .unavailable("\(client.baseURL): \(message)")
+                throw .unavailable("\(clients[current].baseURL): \(message)")
             case .refused(_, let message) where message.hasPrefix("can not delete"):
                 throw .conflict(message)
             case .refused(let status, let message) where status == 400:
                 throw .invalid(ValidationError(field: "", message))
             case .refused(let status, let message):
-                throw .unavailable("\(client.baseURL) answered \(status): \(message)")
+                throw .unavailable("\(clients[current].baseURL) answered \(status): \(message)")
             case .unreachable(let message), .silent(let message), .malformed(let message):
                 throw .unavailable(message)
             }
@@ -175,8 +176,11 @@ public actor AdminAPIStore: RouteStore {
     {
         var tried = 0
         while true {
+            // The actor lets other calls in while this one waits: one of them may move on first, so only the
+            // instance this call used is moved away from.
+            let used = current
             do throws(AdminClientError) {
-                return try await client.call(method, path, body: body)
+                return try await clients[used].call(method, path, body: body)
             } catch {
                 tried += 1
                 let unreachable = switch error {
@@ -184,7 +188,7 @@ public actor AdminAPIStore: RouteStore {
                 case .refused, .malformed: false
                 }
                 guard unreachable, currentStatus.provider == "etcd", tried < clients.count else { throw error }
-                current = (current + 1) % clients.count
+                if current == used { current = (used + 1) % clients.count }
             }
         }
     }
