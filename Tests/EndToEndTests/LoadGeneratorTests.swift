@@ -7,14 +7,29 @@ import Testing
 /// are checked against each other and against a hand-written client here.
 @Suite("mqtt-loadgen", .serialized)
 struct LoadGeneratorTests {
-    /// Starts a sink on two free ports; returns it and the ports once it listens.
+    /// Starts a sink on two free ports; returns it and the ports once it listens. Two different ports, and new ones
+    /// when another test took one between the check and the sink's bind (seen once in a clean-clone run).
     func startSink(_ binary: String) async throws -> (ChildProcess, [Int]) {
-        let ports = [try ExternalTools.freePort(), try ExternalTools.freePort()]
-        let sink = try ChildProcess(binary, ["sink", "--listen", ports.map { "127.0.0.1:\($0)" }.joined(separator: ",")])
-        let deadline = Date().addingTimeInterval(5)
-        while !sink.text.contains("listening"), Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
-        #expect(sink.text.contains("listening"))
-        return (sink, ports)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let first = try ExternalTools.freePort()
+            var second = try ExternalTools.freePort()
+            while second == first { second = try ExternalTools.freePort() }
+            let ports = [first, second]
+            let sink = try ChildProcess(binary, ["sink", "--listen",
+                                                 ports.map { "127.0.0.1:\($0)" }.joined(separator: ",")])
+            let deadline = Date().addingTimeInterval(5)
+            while !sink.text.contains("listening"), !sink.text.contains("in use"), Date() < deadline {
+                try await Task.sleep(nanoseconds: 5_000_000)
+            }
+            if sink.text.contains("in use"), attempt < 3 {
+                sink.stop()
+                continue
+            }
+            #expect(sink.text.contains("listening"), "\(sink.text)")
+            return (sink, ports)
+        }
     }
 
     @Test func connectRunHoldsSessionsAndReportsTheTargetsCost() async throws {
