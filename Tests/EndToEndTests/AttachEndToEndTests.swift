@@ -23,6 +23,19 @@ struct AttachEndToEndTests {
                                            environment: ["MQTT_PROXY_ADMIN_KEY": key])
     }
 
+    /// In the console of `tmux`: Routes, `e` on route 1, the description set to `text`, saved; expects the save.
+    static func editDescription(of tmux: TmuxSession, to text: String) async throws {
+        try await tmux.send(keys: "3")
+        _ = try await tmux.waitFor { $0.contains("UPSTREAM") }
+        try await tmux.send(keys: "e")
+        _ = try await tmux.waitFor { $0.contains("Edit route 1") }
+        try await tmux.send(keys: "Tab")
+        try await tmux.type(text)
+        try await tmux.send(keys: "Enter")
+        let saved = try await tmux.waitFor { $0.contains("stream route 1 saved") }
+        #expect(saved.ok, "\(saved.screen)")
+    }
+
     /// Held MQTT clients through `port`.
     static func clients(_ ids: [String], port: Int, group: EventLoopGroup) async throws -> [TestClient] {
         var out: [TestClient] = []
@@ -68,15 +81,7 @@ struct AttachEndToEndTests {
             #expect(mapped.ok, "nodes \(placed) not shown:\n\(mapped.screen)")
 
             // An edit in the console reaches the instance.
-            try await tmux.send(keys: "3")
-            _ = try await tmux.waitFor { $0.contains("UPSTREAM") }
-            try await tmux.send(keys: "e")
-            _ = try await tmux.waitFor { $0.contains("Edit route 1") }
-            try await tmux.send(keys: "Tab")
-            try await tmux.type("edited-while-attached")
-            try await tmux.send(keys: "Enter")
-            let saved = try await tmux.waitFor { $0.contains("stream route 1 saved") }
-            #expect(saved.ok, "\(saved.screen)")
+            try await Self.editDescription(of: tmux, to: "edited-while-attached")
             let (_, body) = try await serve.admin("GET", "/apisix/admin/stream_routes/1")
             #expect(body.contains("edited-while-attached"), "\(body)")
 
@@ -148,15 +153,7 @@ struct AttachEndToEndTests {
                     && screen.contains(aFirst ? "via-a-1" : "via-b-1")
             }
             #expect(lost.ok, "\(deadName) not shown as lost:\n\(lost.screen)")
-            try await console.send(keys: "3")
-            _ = try await console.waitFor { $0.contains("UPSTREAM") }
-            try await console.send(keys: "e")
-            _ = try await console.waitFor { $0.contains("Edit route 1") }
-            try await console.send(keys: "Tab")
-            try await console.type("fleet-wide")
-            try await console.send(keys: "Enter")
-            let saved = try await console.waitFor { $0.contains("stream route 1 saved") }
-            #expect(saved.ok, "\(saved.screen)")
+            try await Self.editDescription(of: console, to: "fleet-wide")
             var reached = false
             let until = Date().addingTimeInterval(10)
             while !reached, Date() < until {
